@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every test: installs what they need, builds with warnings as errors, runs the test projects,
+# and closes with one line "N passed, N failed, N skipped".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/ensure-deps.sh
+dotnet build Observability.sln -c Release -warnaserror -nologo -clp:ErrorsOnly
+
+log=$(mktemp)
+status=0
+dotnet test Observability.sln -c Release --no-build -nologo 2>&1 | tee "$log" || status=$?
+
+read -r passed failed skipped < <(awk '
+  /(Passed|Failed)!.*Failed:/ {
+    for (i = 1; i <= NF; i++) {
+      if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1)
+    }
+  }
+  END { print p+0, f+0, s+0 }' <(tr -d ',' < "$log"))
+rm -f "$log"
+echo "tests: ${passed} passed, ${failed} failed, ${skipped} skipped"
+if [ "$status" -eq 0 ] && [ "$passed" -eq 0 ]; then
+  echo "No test ran." >&2
+  exit 1
+fi
+exit "$status"

@@ -1,0 +1,106 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Observability.Collector.Configuration;
+
+/// <summary>
+/// Collector settings. Bound from the "Collector" configuration section (appsettings, or environment
+/// variables such as <c>Collector__HttpPort</c>); the three settings every deployment must give have
+/// short environment names of their own: <c>OBS_DATABASE_URL</c>, <c>OBS_WRITE_KEY</c>, <c>OBS_READ_KEY</c>.
+/// </summary>
+public sealed class CollectorOptions : IValidatableObject
+{
+    public const string Section = "Collector";
+
+    /// <summary>PostgreSQL, as a postgres:// URL or an Npgsql connection string. Env: OBS_DATABASE_URL. Required.</summary>
+    public string? DatabaseUrl { get; set; }
+
+    /// <summary>Bearer key(s) that may ingest, comma-separated for rotation. Env: OBS_WRITE_KEY. Required.</summary>
+    public string? WriteKey { get; set; }
+
+    /// <summary>Bearer key(s) that may query, comma-separated for rotation. Env: OBS_READ_KEY. Required.</summary>
+    public string? ReadKey { get; set; }
+
+    /// <summary>Address the three ports bind to. Default 127.0.0.1; 0.0.0.0 in containers.</summary>
+    public string ListenAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>OTLP/gRPC port. Default 4317.</summary>
+    [Range(0, 65535)]
+    public int OtlpGrpcPort { get; set; } = 4317;
+
+    /// <summary>OTLP/HTTP port. Default 4318.</summary>
+    [Range(0, 65535)]
+    public int OtlpHttpPort { get; set; } = 4318;
+
+    /// <summary>Query API, Jaeger API and /metrics port. Default 8080.</summary>
+    [Range(0, 65535)]
+    public int HttpPort { get; set; } = 8080;
+
+    /// <summary>Largest request body accepted, after decompression. Default 20 MiB (the OTLP spec's suggestion).</summary>
+    [Range(1024, int.MaxValue)]
+    public int MaxRequestBodyBytes { get; set; } = 20 * 1024 * 1024;
+
+    /// <summary>Spans and log records waiting to be written before new requests are refused (429). Default 200,000.</summary>
+    [Range(1, int.MaxValue)]
+    public int QueueCapacity { get; set; } = 200_000;
+
+    /// <summary>Most rows written in one COPY transaction. Default 10,000.</summary>
+    [Range(1, 1_000_000)]
+    public int BatchMaxRows { get; set; } = 10_000;
+
+    /// <summary>How long a writer waits for a batch to fill once it has some rows. Default 5 ms.</summary>
+    public TimeSpan BatchLinger { get; set; } = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>Concurrent writers, each with its own database connection. Default 2.</summary>
+    [Range(1, 64)]
+    public int Writers { get; set; } = 2;
+
+    /// <summary>Days of spans and logs kept; older day partitions are dropped whole. Default 7.</summary>
+    [Range(1, 3650)]
+    public int RetentionDays { get; set; } = 7;
+
+    /// <summary>How far in the future a timestamp may be before it is rejected. Default 1 hour.</summary>
+    public TimeSpan MaxFutureSkew { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Retry-After sent with 429/503. Default 1 s.</summary>
+    public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(1);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (string.IsNullOrWhiteSpace(DatabaseUrl))
+        {
+            yield return new ValidationResult("OBS_DATABASE_URL (Collector:DatabaseUrl) is not set: give a postgres:// URL or an Npgsql connection string.", [nameof(DatabaseUrl)]);
+        }
+        else if (DatabaseUrls.TryToConnectionString(DatabaseUrl, out _) is { } error)
+        {
+            yield return new ValidationResult($"OBS_DATABASE_URL (Collector:DatabaseUrl) is not usable: {error}", [nameof(DatabaseUrl)]);
+        }
+
+        foreach (var (name, env, value) in new[] { (nameof(WriteKey), "OBS_WRITE_KEY", WriteKey), (nameof(ReadKey), "OBS_READ_KEY", ReadKey) })
+        {
+            if (ApiKeys.Parse(value).Count == 0)
+            {
+                yield return new ValidationResult($"{env} (Collector:{name}) is not set: the collector does not run without keys.", [name]);
+            }
+            else if (ApiKeys.Parse(value).Any(k => k.Length < 16))
+            {
+                yield return new ValidationResult($"{env} (Collector:{name}) holds a key shorter than 16 characters: use a long random key.", [name]);
+            }
+        }
+
+        if (ApiKeys.Parse(WriteKey).Intersect(ApiKeys.Parse(ReadKey)).Any())
+        {
+            yield return new ValidationResult("OBS_WRITE_KEY and OBS_READ_KEY share a key: use separate keys so that readers cannot write.", [nameof(WriteKey)]);
+        }
+
+        if (BatchLinger < TimeSpan.Zero || BatchLinger > TimeSpan.FromSeconds(1))
+        {
+            yield return new ValidationResult("Collector:BatchLinger must be between 0 and 1 second.", [nameof(BatchLinger)]);
+        }
+    }
+}
+
+internal static class ApiKeys
+{
+    public static IReadOnlyList<string> Parse(string? value) =>
+        string.IsNullOrWhiteSpace(value) ? [] : value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}

@@ -1,0 +1,280 @@
+using System.Text;
+using System.Text.Json;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Observability.Collector.Query;
+
+/// <summary>A stored span as the query side reads it. JSON columns stay JSON.</summary>
+public sealed record StoredSpan(
+    byte[] TraceId,
+    byte[] SpanId,
+    byte[]? ParentSpanId,
+    string? TraceState,
+    string Name,
+    short Kind,
+    DateTime StartTime,
+    long DurationNanos,
+    short StatusCode,
+    string? StatusMessage,
+    string ServiceName,
+    string? ScopeName,
+    string? ScopeVersion,
+    string? FunctionName,
+    string? FunctionVersion,
+    string? FaasInstance,
+    string? FaasTrigger,
+    string? FaasInvocationId,
+    bool? FaasColdStart,
+    bool WarmUp,
+    JsonElement Attributes,
+    JsonElement Resource,
+    JsonElement Events,
+    JsonElement Links);
+
+/// <summary>Filters of a trace search. Every filter is optional but the time range.</summary>
+public sealed record TraceQuery
+{
+    public required DateTime Start { get; init; }
+    public required DateTime End { get; init; }
+    public string? Service { get; init; }
+    public string? Function { get; init; }
+    public string? SpanName { get; init; }
+    public long? MinDurationNanos { get; init; }
+    public long? MaxDurationNanos { get; init; }
+    public bool ErrorsOnly { get; init; }
+    /// <summary>Span (or resource) attributes that must equal the given values.</summary>
+    public IReadOnlyDictionary<string, string> Attributes { get; init; } = new Dictionary<string, string>();
+    public int Limit { get; init; } = 20;
+}
+
+public sealed record TraceSummary(byte[] TraceId, string RootService, string RootName, DateTime StartTime, long DurationNanos, int SpanCount, int ErrorCount, string[] Services);
+
+public sealed record ServiceInfo(string Name, DateTime LastSeen, long SpanCount);
+
+public sealed record OperationInfo(string Name, short Kind);
+
+public sealed record FunctionInfo(string Name, string Version, DateTime FirstSeen, DateTime LastSeen, long Invocations, long Errors, long ColdStarts, long WarmUps, string[] Instances);
+
+/// <summary>The SQL of the query API. Every query is bounded by time or by a key, so it stays on the indexes.</summary>
+public sealed class TraceStore(NpgsqlDataSource dataSource)
+{
+    private const string SpanColumns =
+        "trace_id, span_id, parent_span_id, trace_state, name, kind, start_time, duration_ns, status_code, status_message, service_name, " +
+        "scope_name, scope_version, function_name, function_version, faas_instance, faas_trigger, faas_invocation_id, faas_coldstart, warmup, " +
+        "attributes::text, resource::text, events::text, links::text";
+
+    public async Task<IReadOnlyList<StoredSpan>> GetTraceAsync(byte[] traceId, CancellationToken ct)
+    {
+        await using var cmd = dataSource.CreateCommand($"SELECT {SpanColumns} FROM spans WHERE trace_id = $1 ORDER BY start_time");
+        cmd.Parameters.Add(new NpgsqlParameter { Value = traceId, NpgsqlDbType = NpgsqlDbType.Bytea });
+        return await ReadSpansAsync(cmd, ct);
+    }
+
+    public async Task<IReadOnlyList<StoredSpan>> GetTracesAsync(byte[][] traceIds, CancellationToken ct)
+    {
+        await using var cmd = dataSource.CreateCommand($"SELECT {SpanColumns} FROM spans WHERE trace_id = ANY($1) ORDER BY start_time");
+        cmd.Parameters.Add(new NpgsqlParameter { Value = traceIds, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
+        return await ReadSpansAsync(cmd, ct);
+    }
+
+    /// <summary>Ids of the most recent traces with at least one span matching every filter, newest first.</summary>
+    public async Task<byte[][]> FindTraceIdsAsync(TraceQuery q, CancellationToken ct)
+    {
+        var sql = new StringBuilder("SELECT trace_id FROM spans WHERE start_time >= $1 AND start_time < $2");
+        var parameters = new List<NpgsqlParameter> { new() { Value = q.Start, NpgsqlDbType = NpgsqlDbType.TimestampTz }, new() { Value = q.End, NpgsqlDbType = NpgsqlDbType.TimestampTz } };
+        void Add(string condition, object value, NpgsqlDbType type)
+        {
+            parameters.Add(new NpgsqlParameter { Value = value, NpgsqlDbType = type });
+            sql.Append(" AND ").Append(condition.Replace("@", "$" + parameters.Count, StringComparison.Ordinal));
+        }
+
+        if (q.Service is not null)
+        {
+            Add("service_name = @", q.Service, NpgsqlDbType.Text);
+        }
+
+        if (q.Function is not null)
+        {
+            Add("function_name = @", q.Function, NpgsqlDbType.Text);
+        }
+
+        if (q.SpanName is not null)
+        {
+            Add("name = @", q.SpanName, NpgsqlDbType.Text);
+        }
+
+        if (q.MinDurationNanos is { } min)
+        {
+            Add("duration_ns >= @", min, NpgsqlDbType.Bigint);
+        }
+
+        if (q.MaxDurationNanos is { } max)
+        {
+            Add("duration_ns <= @", max, NpgsqlDbType.Bigint);
+        }
+
+        if (q.ErrorsOnly)
+        {
+            sql.Append(" AND status_code = 2");
+        }
+
+        foreach (var (key, value) in q.Attributes)
+        {
+            // Values come as text; a stored attribute may be a string, number or boolean.
+            var candidates = AttributeCandidates(key, value);
+            Add("(attributes @> ANY(@) OR resource @> ANY(@))", candidates, NpgsqlDbType.Array | NpgsqlDbType.Jsonb);
+        }
+
+        sql.Append(" GROUP BY trace_id ORDER BY max(start_time) DESC LIMIT ").Append(Math.Clamp(q.Limit, 1, 1000));
+        await using var cmd = dataSource.CreateCommand(sql.ToString());
+        cmd.Parameters.AddRange(parameters.ToArray());
+        var ids = new List<byte[]>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            ids.Add(reader.GetFieldValue<byte[]>(0));
+        }
+
+        return [.. ids];
+    }
+
+    public async Task<IReadOnlyList<TraceSummary>> SearchAsync(TraceQuery q, CancellationToken ct)
+    {
+        var ids = await FindTraceIdsAsync(q, ct);
+        if (ids.Length == 0)
+        {
+            return [];
+        }
+
+        await using var cmd = dataSource.CreateCommand("""
+            SELECT trace_id,
+                   (array_agg(service_name ORDER BY parent_span_id IS NOT NULL, start_time))[1],
+                   (array_agg(name ORDER BY parent_span_id IS NOT NULL, start_time))[1],
+                   min(start_time),
+                   max(extract(epoch FROM start_time)::numeric * 1000000000 + duration_ns) - min(extract(epoch FROM start_time)::numeric * 1000000000),
+                   count(*)::int,
+                   (count(*) FILTER (WHERE status_code = 2))::int,
+                   array_agg(DISTINCT service_name)
+            FROM spans WHERE trace_id = ANY($1)
+            GROUP BY trace_id ORDER BY min(start_time) DESC
+            """);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = ids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
+        var result = new List<TraceSummary>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            result.Add(new TraceSummary(
+                reader.GetFieldValue<byte[]>(0),
+                reader.GetString(1),
+                reader.GetString(2),
+                reader.GetDateTime(3),
+                (long)reader.GetDecimal(4),
+                reader.GetInt32(5),
+                reader.GetInt32(6),
+                reader.GetFieldValue<string[]>(7)));
+        }
+
+        return result;
+    }
+
+    public async Task<IReadOnlyList<ServiceInfo>> ServicesAsync(CancellationToken ct)
+    {
+        await using var cmd = dataSource.CreateCommand("SELECT service_name, max(last_seen), sum(span_count)::bigint FROM operations GROUP BY service_name ORDER BY service_name");
+        var result = new List<ServiceInfo>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            result.Add(new ServiceInfo(reader.GetString(0), reader.GetDateTime(1), reader.GetInt64(2)));
+        }
+
+        return result;
+    }
+
+    public async Task<IReadOnlyList<OperationInfo>> OperationsAsync(string service, CancellationToken ct)
+    {
+        await using var cmd = dataSource.CreateCommand("SELECT span_name, span_kind FROM operations WHERE service_name = $1 ORDER BY span_name, span_kind");
+        cmd.Parameters.Add(new NpgsqlParameter { Value = service });
+        var result = new List<OperationInfo>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            result.Add(new OperationInfo(reader.GetString(0), reader.GetInt16(1)));
+        }
+
+        return result;
+    }
+
+    public async Task<IReadOnlyList<FunctionInfo>> FunctionsAsync(CancellationToken ct)
+    {
+        await using var cmd = dataSource.CreateCommand("""
+            SELECT f.function_name, f.function_version, f.first_seen, f.last_seen, f.invocations, f.errors, f.cold_starts, f.warmups,
+                   coalesce((SELECT array_agg(i.instance ORDER BY i.last_seen DESC) FROM function_instances i
+                             WHERE i.function_name = f.function_name AND i.function_version = f.function_version), '{}')
+            FROM functions f ORDER BY f.function_name, f.function_version
+            """);
+        var result = new List<FunctionInfo>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            result.Add(new FunctionInfo(
+                reader.GetString(0), reader.GetString(1), reader.GetDateTime(2), reader.GetDateTime(3),
+                reader.GetInt64(4), reader.GetInt64(5), reader.GetInt64(6), reader.GetInt64(7), reader.GetFieldValue<string[]>(8)));
+        }
+
+        return result;
+    }
+
+    private static string[] AttributeCandidates(string key, string value)
+    {
+        var candidates = new List<string> { JsonSerializer.Serialize(new Dictionary<string, string> { [key] = value }) };
+        if (long.TryParse(value, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var number))
+        {
+            candidates.Add(JsonSerializer.Serialize(new Dictionary<string, long> { [key] = number }));
+        }
+        else if (bool.TryParse(value, out var flag))
+        {
+            candidates.Add(JsonSerializer.Serialize(new Dictionary<string, bool> { [key] = flag }));
+        }
+
+        return [.. candidates];
+    }
+
+    private static async Task<IReadOnlyList<StoredSpan>> ReadSpansAsync(NpgsqlCommand cmd, CancellationToken ct)
+    {
+        var spans = new List<StoredSpan>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
+            JsonElement Json(int i) => JsonDocument.Parse(reader.GetString(i)).RootElement;
+            spans.Add(new StoredSpan(
+                reader.GetFieldValue<byte[]>(0),
+                reader.GetFieldValue<byte[]>(1),
+                reader.IsDBNull(2) ? null : reader.GetFieldValue<byte[]>(2),
+                Text(3),
+                reader.GetString(4),
+                reader.GetInt16(5),
+                reader.GetDateTime(6),
+                reader.GetInt64(7),
+                reader.GetInt16(8),
+                Text(9),
+                reader.GetString(10),
+                Text(11),
+                Text(12),
+                Text(13),
+                Text(14),
+                Text(15),
+                Text(16),
+                Text(17),
+                reader.IsDBNull(18) ? null : reader.GetBoolean(18),
+                reader.GetBoolean(19),
+                Json(20),
+                Json(21),
+                Json(22),
+                Json(23)));
+        }
+
+        return spans;
+    }
+}

@@ -1,0 +1,109 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Compression;
+
+namespace Observability.Collector.Receivers;
+
+/// <summary>A request body read whole into a pooled buffer, decompressed, within a size cap.</summary>
+internal sealed class RequestBody : IDisposable
+{
+    private byte[] _buffer;
+
+    private RequestBody(byte[] buffer, int length)
+    {
+        _buffer = buffer;
+        Length = length;
+    }
+
+    public int Length { get; }
+
+    public ReadOnlySpan<byte> Span => _buffer.AsSpan(0, Length);
+
+    public ReadOnlyMemory<byte> Memory => _buffer.AsMemory(0, Length);
+
+    /// <exception cref="BodyTooLargeException">More than <paramref name="limit"/> bytes after decompression.</exception>
+    /// <exception cref="InvalidDataException">The gzip stream is corrupt or truncated.</exception>
+    public static async Task<RequestBody> ReadAsync(Stream body, bool gzip, int limit, CancellationToken ct)
+    {
+        var raw = await ReadAllAsync(body, limit, ct);
+        if (!gzip)
+        {
+            return raw;
+        }
+
+        using (raw)
+        {
+            if (raw.Length < 18)
+            {
+                throw new InvalidDataException("the gzip body is truncated");
+            }
+
+            await using var inflate = new GZipStream(new MemoryStream(raw._buffer, 0, raw.Length, writable: false), CompressionMode.Decompress);
+            var result = await ReadAllAsync(inflate, limit, ct);
+            // GZipStream ends quietly on a truncated stream; the trailer's ISIZE (length mod 2^32) tells.
+            var isize = BinaryPrimitives.ReadUInt32LittleEndian(raw.Span[^4..]);
+            if (isize != (uint)result.Length)
+            {
+                result.Dispose();
+                throw new InvalidDataException("the gzip body is truncated or corrupt");
+            }
+
+            return result;
+        }
+    }
+
+    private static async Task<RequestBody> ReadAllAsync(Stream stream, int limit, CancellationToken ct)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        var length = 0;
+        try
+        {
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    if (length > limit)
+                    {
+                        throw new BodyTooLargeException(limit);
+                    }
+
+                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+
+                var read = await stream.ReadAsync(buffer.AsMemory(length), ct);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                length += read;
+            }
+
+            if (length > limit)
+            {
+                throw new BodyTooLargeException(limit);
+            }
+
+            return new RequestBody(buffer, length);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = [];
+        }
+    }
+}
+
+internal sealed class BodyTooLargeException(int limit) : Exception($"the request body is larger than {limit} bytes after decompression");

@@ -1,0 +1,106 @@
+namespace Observability.Collector.Storage;
+
+/// <summary>
+/// The schema, as numbered steps applied once each, in order. Never edit a step that has shipped:
+/// add the next one.
+/// </summary>
+internal static class Migrations
+{
+    public static readonly IReadOnlyList<(int Version, string Name, string Sql)> All =
+    [
+        (1, "spans, logs and inventory", """
+            -- Spans: ids and timing as columns, FaaS attributes promoted to columns so they can be indexed,
+            -- the rest as jsonb. Partitioned by day on start_time; retention drops whole partitions.
+            -- trace_id leads the primary key: it serves trace-by-id, makes a retried span a conflict
+            -- (idempotent ingest), and is the distribution key when the table is sharded with Citus.
+            CREATE TABLE spans (
+                trace_id           bytea       NOT NULL,
+                span_id            bytea       NOT NULL,
+                parent_span_id     bytea,
+                trace_state        text,
+                name               text        NOT NULL,
+                kind               smallint    NOT NULL,
+                start_time         timestamptz NOT NULL,
+                duration_ns        bigint      NOT NULL,
+                status_code        smallint    NOT NULL,
+                status_message     text,
+                flags              integer     NOT NULL,
+                service_name       text        NOT NULL,
+                scope_name         text,
+                scope_version      text,
+                function_name      text,
+                function_version   text,
+                faas_instance      text,
+                faas_trigger       text,
+                faas_invocation_id text,
+                faas_coldstart     boolean,
+                warmup             boolean     NOT NULL,
+                coldstart_phase    text,
+                http_status_code   integer,
+                attributes         jsonb       NOT NULL,
+                resource           jsonb       NOT NULL,
+                events             jsonb       NOT NULL,
+                links              jsonb       NOT NULL,
+                PRIMARY KEY (trace_id, span_id, start_time)
+            ) PARTITION BY RANGE (start_time);
+            CREATE INDEX spans_service_time ON spans (service_name, start_time DESC);
+            CREATE INDEX spans_function_time ON spans (function_name, start_time DESC) WHERE function_name IS NOT NULL;
+            CREATE INDEX spans_errors ON spans (start_time DESC) WHERE status_code = 2;
+            CREATE INDEX spans_coldstarts ON spans (function_name, function_version, start_time DESC) WHERE faas_coldstart;
+
+            -- Log records (failure snapshots among them). No id in OTLP: log_id is a content hash.
+            CREATE TABLE logs (
+                log_id           bytea       NOT NULL,
+                time             timestamptz NOT NULL,
+                observed_time    timestamptz NOT NULL,
+                trace_id         bytea,
+                span_id          bytea,
+                severity_number  smallint    NOT NULL,
+                severity_text    text,
+                event_name       text,
+                service_name     text        NOT NULL,
+                function_name    text,
+                function_version text,
+                faas_instance    text,
+                scope_name       text,
+                body             jsonb       NOT NULL,
+                attributes       jsonb       NOT NULL,
+                resource         jsonb       NOT NULL,
+                PRIMARY KEY (log_id, time)
+            ) PARTITION BY RANGE (time);
+            CREATE INDEX logs_trace ON logs (trace_id) WHERE trace_id IS NOT NULL;
+            CREATE INDEX logs_service_time ON logs (service_name, time DESC);
+            CREATE INDEX logs_event_time ON logs (event_name, time DESC) WHERE event_name IS NOT NULL;
+
+            -- Inventory kept from the spans as they are committed: what exists and when it was last seen.
+            CREATE TABLE functions (
+                function_name    text        NOT NULL,
+                function_version text        NOT NULL,
+                first_seen       timestamptz NOT NULL,
+                last_seen        timestamptz NOT NULL,
+                invocations      bigint      NOT NULL,
+                errors           bigint      NOT NULL,
+                cold_starts      bigint      NOT NULL,
+                warmups          bigint      NOT NULL,
+                PRIMARY KEY (function_name, function_version)
+            );
+            CREATE TABLE function_instances (
+                function_name    text        NOT NULL,
+                function_version text        NOT NULL,
+                instance         text        NOT NULL,
+                first_seen       timestamptz NOT NULL,
+                last_seen        timestamptz NOT NULL,
+                PRIMARY KEY (function_name, function_version, instance)
+            );
+            CREATE TABLE operations (
+                service_name text        NOT NULL,
+                span_name    text        NOT NULL,
+                span_kind    smallint    NOT NULL,
+                first_seen   timestamptz NOT NULL,
+                last_seen    timestamptz NOT NULL,
+                span_count   bigint      NOT NULL,
+                PRIMARY KEY (service_name, span_name, span_kind)
+            );
+            """),
+    ];
+}

@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Observability.Collector.Configuration;
+
+namespace Observability.Collector.Storage;
+
+/// <summary>Hourly: drops day partitions older than the retention, and creates tomorrow's ahead of need.</summary>
+internal sealed partial class RetentionService(Partitions partitions, IOptions<CollectorOptions> options, TimeProvider time, ILogger<RetentionService> logger) : BackgroundService
+{
+    public async Task RunOnceAsync(CancellationToken ct)
+    {
+        var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
+        await partitions.DropBeforeAsync(today.AddDays(-options.Value.RetentionDays), ct);
+        await partitions.EnsureAsync([today, today.AddDays(1)], ct);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromHours(1), time);
+        do
+        {
+            try
+            {
+                await RunOnceAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogFailed(e.Message);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "Retention pass failed; it runs again within the hour: {Error}")]
+    private partial void LogFailed(string error);
+}

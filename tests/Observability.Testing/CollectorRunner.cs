@@ -1,0 +1,83 @@
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Observability.Collector;
+using Observability.Collector.Configuration;
+using Observability.Collector.Security;
+
+namespace Observability.Testing;
+
+/// <summary>A real collector on loopback (any free ports), against a test database.</summary>
+public sealed class CollectorRunner : IAsyncDisposable
+{
+    public const string WriteKey = "test-write-key-0123456789";
+    public const string ReadKey = "test-read-key-0123456789";
+
+    private readonly WebApplication _app;
+
+    private CollectorRunner(WebApplication app)
+    {
+        _app = app;
+        var listeners = app.Services.GetRequiredService<CollectorListeners>();
+        GrpcPort = listeners.Port(ListenerRole.OtlpGrpc);
+        OtlpHttpPort = listeners.Port(ListenerRole.OtlpHttp);
+        HttpPort = listeners.Port(ListenerRole.Api);
+        Ingest = Client(OtlpHttpPort, WriteKey);
+        Query = Client(HttpPort, ReadKey);
+    }
+
+    public int GrpcPort { get; }
+
+    public int OtlpHttpPort { get; }
+
+    public int HttpPort { get; }
+
+    public Uri GrpcEndpoint => new($"http://127.0.0.1:{GrpcPort}");
+
+    public Uri OtlpHttpEndpoint => new($"http://127.0.0.1:{OtlpHttpPort}");
+
+    public Uri ApiEndpoint => new($"http://127.0.0.1:{HttpPort}");
+
+    /// <summary>Client for the OTLP/HTTP port, with the write key.</summary>
+    public HttpClient Ingest { get; }
+
+    /// <summary>Client for the API port, with the read key.</summary>
+    public HttpClient Query { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<CollectorRunner> StartAsync(string connectionString, Action<CollectorOptions>? configure = null)
+    {
+        var app = CollectorApp.Build(["--Logging:LogLevel:Default=Warning"], o =>
+        {
+            o.DatabaseUrl = connectionString;
+            o.WriteKey = WriteKey;
+            o.ReadKey = ReadKey;
+            o.OtlpGrpcPort = 0;
+            o.OtlpHttpPort = 0;
+            o.HttpPort = 0;
+            configure?.Invoke(o);
+        });
+        await app.StartAsync();
+        return new CollectorRunner(app);
+    }
+
+    public static HttpClient Client(int port, string? key)
+    {
+        var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
+        if (key is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        }
+
+        return client;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Ingest.Dispose();
+        Query.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
