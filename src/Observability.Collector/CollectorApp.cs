@@ -45,8 +45,8 @@ public static class CollectorApp
             });
             // gRPC needs HTTP/2; without TLS that means HTTP/2 only (prior knowledge), as OTLP/gRPC clients speak it.
             Listen(ListenerRole.OtlpGrpc, options.OtlpGrpcPort, HttpProtocols.Http2);
-            Listen(ListenerRole.OtlpHttp, options.OtlpHttpPort, HttpProtocols.Http1AndHttp2);
-            Listen(ListenerRole.Api, options.HttpPort, HttpProtocols.Http1AndHttp2);
+            Listen(ListenerRole.OtlpHttp, options.OtlpHttpPort, HttpProtocols.Http1);
+            Listen(ListenerRole.Api, options.HttpPort, HttpProtocols.Http1);
         });
 
         var services = builder.Services;

@@ -28,6 +28,9 @@ public sealed class LocalPostgres : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>The same place as a postgres:// URL, the form OBS_DATABASE_URL takes.</summary>
+    public string Url(string database = "postgres") => $"postgres://postgres@127.0.0.1:{Port}/{database}";
+
     public string ConnectionString(string database = "postgres") =>
         $"Host=127.0.0.1;Port={Port};Username=postgres;Database={database};Pooling=true;Timeout=5";
 

@@ -1,0 +1,156 @@
+using System.CommandLine;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Observability.Collector;
+using Observability.Collector.Hosting;
+using Observability.Collector.Security;
+using Spectre.Console;
+
+namespace Observability.Cli.Commands;
+
+/// <summary>`obs up`: the whole suite on this machine, until Ctrl+C.</summary>
+internal static class UpCommand
+{
+    public static Command Create()
+    {
+        var dataDir = new Option<string>("--data-dir") { Description = "Folder for the private PostgreSQL cluster and the generated keys.", DefaultValueFactory = _ => ".data" };
+        var databaseUrl = new Option<string?>("--database-url") { Description = "Use this PostgreSQL instead of a private cluster (default: OBS_DATABASE_URL, else a private cluster)." };
+        var listen = new Option<string>("--listen") { Description = "Address the collector's ports bind to.", DefaultValueFactory = _ => "127.0.0.1" };
+        var grpcPort = new Option<int>("--grpc-port") { Description = "OTLP/gRPC port.", DefaultValueFactory = _ => 4317 };
+        var otlpPort = new Option<int>("--otlp-port") { Description = "OTLP/HTTP port.", DefaultValueFactory = _ => 4318 };
+        var httpPort = new Option<int>("--http-port") { Description = "Query API, UI and /metrics port.", DefaultValueFactory = _ => 8080 };
+        var json = new Option<bool>("--json") { Description = "Print the endpoints and keys as JSON (for scripts) instead of a table." };
+
+        var command = new Command("up", "Run the suite on this machine: a private PostgreSQL (unless one is given) and the collector.")
+        {
+            dataDir, databaseUrl, listen, grpcPort, otlpPort, httpPort, json,
+        };
+        command.SetAction(async (result, ct) =>
+        {
+            var dir = Path.GetFullPath(result.GetValue(dataDir)!);
+            var url = result.GetValue(databaseUrl) ?? Environment.GetEnvironmentVariable("OBS_DATABASE_URL");
+            var keys = LocalKeys.Load(dir);
+            LocalPostgres? postgres = null;
+            WebApplication? collector = null;
+            try
+            {
+                if (url is null)
+                {
+                    postgres = await Step("Starting PostgreSQL (the first run initialises a cluster)", () =>
+                        LocalPostgres.StartAsync(Path.Combine(dir, "postgres"), port: PersistentPort(dir), ct: ct));
+                    url = postgres.ConnectionString();
+                }
+
+                collector = CollectorApp.Build(["--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Observability=Information"], o =>
+                {
+                    o.DatabaseUrl = url;
+                    o.WriteKey = keys.WriteKey;
+                    o.ReadKey = keys.ReadKey;
+                    o.ListenAddress = result.GetValue(listen)!;
+                    o.OtlpGrpcPort = result.GetValue(grpcPort);
+                    o.OtlpHttpPort = result.GetValue(otlpPort);
+                    o.HttpPort = result.GetValue(httpPort);
+                });
+                await Step("Starting the collector (schema, partitions, ports)", () => collector.StartAsync(ct));
+                PrintEndpoints(collector, keys, postgres, result.GetValue(json));
+                await collector.WaitForShutdownAsync(ct);
+                return 0;
+            }
+            catch (OptionsValidationException e)
+            {
+                AnsiConsole.MarkupLine("[red]Configuration error:[/]");
+                foreach (var failure in e.Failures)
+                {
+                    AnsiConsole.MarkupLineInterpolated($"  - {failure}");
+                }
+
+                return 2;
+            }
+            catch (Exception e) when (e is InvalidOperationException or IOException)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[red]obs up failed:[/] {e.Message}");
+                return 1;
+            }
+            finally
+            {
+                if (collector is not null)
+                {
+                    await collector.DisposeAsync();
+                }
+
+                if (postgres is not null)
+                {
+                    await postgres.DisposeAsync();
+                }
+            }
+        });
+        return command;
+    }
+
+    private static async Task<T> Step<T>(string what, Func<Task<T>> action)
+    {
+        T value = default!;
+        await AnsiConsole.Status().StartAsync(what + "…", async _ => value = await action());
+        AnsiConsole.MarkupLineInterpolated($"[green]✓[/] {what}");
+        return value;
+    }
+
+    private static Task<bool> Step(string what, Func<Task> action) => Step(what, async () =>
+    {
+        await action();
+        return true;
+    });
+
+    // The private cluster keeps its port across runs so that saved connection strings stay valid.
+    private static int PersistentPort(string dir)
+    {
+        var path = Path.Combine(dir, "postgres.port");
+        if (File.Exists(path) && int.TryParse(File.ReadAllText(path), out var port))
+        {
+            return port;
+        }
+
+        port = LocalPostgres.FreePort();
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(path, port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return port;
+    }
+
+    private static void PrintEndpoints(WebApplication collector, LocalKeys keys, LocalPostgres? postgres, bool json)
+    {
+        var ports = collector.Services.GetRequiredService<CollectorListeners>();
+        var host = "127.0.0.1";
+        var endpoints = new
+        {
+            otlpGrpc = $"http://{host}:{ports.Port(ListenerRole.OtlpGrpc)}",
+            otlpHttp = $"http://{host}:{ports.Port(ListenerRole.OtlpHttp)}",
+            api = $"http://{host}:{ports.Port(ListenerRole.Api)}/api/v1",
+            jaeger = $"http://{host}:{ports.Port(ListenerRole.Api)}/jaeger",
+            metrics = $"http://{host}:{ports.Port(ListenerRole.Api)}/metrics",
+            database = postgres?.Url(),
+            writeKey = keys.WriteKey,
+            readKey = keys.ReadKey,
+        };
+        if (json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(endpoints));
+            return;
+        }
+
+        var table = new Table().AddColumns("What", "Where");
+        table.AddRow("OTLP/gRPC", endpoints.otlpGrpc);
+        table.AddRow("OTLP/HTTP", endpoints.otlpHttp + "/v1/traces, /v1/logs");
+        table.AddRow("Query API", endpoints.api);
+        table.AddRow("Jaeger API (Grafana)", endpoints.jaeger);
+        table.AddRow("Prometheus metrics", endpoints.metrics);
+        table.AddRow("PostgreSQL", Markup.Escape(endpoints.database ?? "(given by OBS_DATABASE_URL)"));
+        table.AddRow("Write key (ingest)", keys.WriteKey);
+        table.AddRow("Read key (queries)", keys.ReadKey);
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine("Send telemetry with [blue]OTEL_EXPORTER_OTLP_ENDPOINT=" + endpoints.otlpHttp + " OTEL_EXPORTER_OTLP_HEADERS=\"Authorization=Bearer " + keys.WriteKey + "\"[/]");
+        AnsiConsole.MarkupLine("Press [bold]Ctrl+C[/] to stop.");
+    }
+}

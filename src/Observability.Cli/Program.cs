@@ -1,0 +1,8 @@
+using System.CommandLine;
+using Observability.Cli.Commands;
+
+var root = new RootCommand("obs: observability and warm-up for serverless functions")
+{
+    UpCommand.Create(),
+};
+return await root.Parse(args).InvokeAsync();
