@@ -86,32 +86,32 @@ public sealed class TraceStore(NpgsqlDataSource dataSource)
         void Add(string condition, object value, NpgsqlDbType type)
         {
             parameters.Add(new NpgsqlParameter { Value = value, NpgsqlDbType = type });
-            sql.Append(" AND ").Append(condition.Replace("@", "$" + parameters.Count, StringComparison.Ordinal));
+            sql.Append(" AND ").Append(condition.Replace("{p}", "$" + parameters.Count, StringComparison.Ordinal));
         }
 
         if (q.Service is not null)
         {
-            Add("service_name = @", q.Service, NpgsqlDbType.Text);
+            Add("service_name = {p}", q.Service, NpgsqlDbType.Text);
         }
 
         if (q.Function is not null)
         {
-            Add("function_name = @", q.Function, NpgsqlDbType.Text);
+            Add("function_name = {p}", q.Function, NpgsqlDbType.Text);
         }
 
         if (q.SpanName is not null)
         {
-            Add("name = @", q.SpanName, NpgsqlDbType.Text);
+            Add("name = {p}", q.SpanName, NpgsqlDbType.Text);
         }
 
         if (q.MinDurationNanos is { } min)
         {
-            Add("duration_ns >= @", min, NpgsqlDbType.Bigint);
+            Add("duration_ns >= {p}", min, NpgsqlDbType.Bigint);
         }
 
         if (q.MaxDurationNanos is { } max)
         {
-            Add("duration_ns <= @", max, NpgsqlDbType.Bigint);
+            Add("duration_ns <= {p}", max, NpgsqlDbType.Bigint);
         }
 
         if (q.ErrorsOnly)
@@ -123,7 +123,7 @@ public sealed class TraceStore(NpgsqlDataSource dataSource)
         {
             // Values come as text; a stored attribute may be a string, number or boolean.
             var candidates = AttributeCandidates(key, value);
-            Add("(attributes @> ANY(@) OR resource @> ANY(@))", candidates, NpgsqlDbType.Array | NpgsqlDbType.Jsonb);
+            Add("(attributes @> ANY({p}) OR resource @> ANY({p}))", candidates, NpgsqlDbType.Array | NpgsqlDbType.Jsonb);
         }
 
         sql.Append(" GROUP BY trace_id ORDER BY max(start_time) DESC LIMIT ").Append(Math.Clamp(q.Limit, 1, 1000));
