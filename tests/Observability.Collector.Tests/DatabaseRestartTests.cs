@@ -1,6 +1,9 @@
 using System.Collections.Concurrent;
 using System.Net;
 using Observability.Testing;
+using Grpc.Core;
+using Grpc.Net.Client;
+using OpenTelemetry.Proto.Collector.Trace.V1;
 using static Observability.Testing.OtlpFactory;
 
 namespace Observability.Collector.Tests;
@@ -71,5 +74,24 @@ public sealed class DatabaseRestartTests : IAsyncLifetime
         Assert.Equal(acknowledged.Count, await Sql.ScalarAsync<long>(_database, "SELECT count(DISTINCT trace_id) FROM spans"));
         var metrics = await collector.Query.GetStringAsync("/metrics");
         Assert.True(MetricsText.Value(metrics, "obs_collector_dropped_total{signal=\"spans\",reason=\"storage_unavailable\"}") > 0);
+    }
+
+    [Fact]
+    public async Task Grpc_export_while_postgres_is_down_is_unavailable_with_retry_info()
+    {
+        await using var collector = await CollectorRunner.StartAsync(_database);
+        await _server.StopAsync();
+        using var channel = GrpcChannel.ForAddress(collector.GrpcEndpoint);
+        var client = new TraceService.TraceServiceClient(channel);
+
+        var e = await Assert.ThrowsAsync<RpcException>(() => client.ExportAsync(
+            ManyTraces("grpc-down", null, 5),
+            new Metadata { { "authorization", "Bearer " + CollectorRunner.WriteKey } }).ResponseAsync);
+
+        Assert.Equal(StatusCode.Unavailable, e.StatusCode);
+        var details = Google.Rpc.Status.Parser.ParseFrom(e.Trailers.GetValueBytes("grpc-status-details-bin"));
+        var retry = details.Details.Single().Unpack<Google.Rpc.RetryInfo>();
+        Assert.Equal(TimeSpan.FromSeconds(1), retry.RetryDelay.ToTimeSpan());
+        await _server.StartAgainAsync();
     }
 }
