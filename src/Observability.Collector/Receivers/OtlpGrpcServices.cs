@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
+using Grpc.AspNetCore.Server;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 using Observability.Collector.Configuration;
@@ -9,12 +10,42 @@ using OpenTelemetry.Proto.Collector.Trace.V1;
 
 namespace Observability.Collector.Receivers;
 
-/// <summary>OTLP/gRPC TraceService/Export.</summary>
-internal sealed class OtlpGrpcTraceService(IngestService ingest, IOptions<CollectorOptions> options) : TraceService.TraceServiceBase
+// The Export methods take the request as raw bytes and parse it themselves: with the generated
+// marshaller a message that does not decode fails inside gRPC as UNKNOWN, where OTLP wants
+// INVALID_ARGUMENT (which clients do not retry). Grpc.AspNetCore binds a handler by name ("Export") and
+// signature, and only to a virtual method declared on the type that carries [BindServiceMethod]: hence
+// the two small abstract bindings.
+
+[BindServiceMethod(typeof(TraceServiceBinding), nameof(BindService))]
+internal abstract class TraceServiceBinding
 {
-    public override async Task<ExportTraceServiceResponse> Export(ExportTraceServiceRequest request, ServerCallContext context)
+    private static readonly Method<byte[], ExportTraceServiceResponse> ExportMethod =
+        GrpcReplies.RawMethod("opentelemetry.proto.collector.trace.v1.TraceService", ExportTraceServiceResponse.Parser);
+
+    public static void BindService(ServiceBinderBase binder, TraceServiceBinding? service) =>
+        binder.AddMethod(ExportMethod, (UnaryServerMethod<byte[], ExportTraceServiceResponse>)null!);
+
+    public abstract Task<ExportTraceServiceResponse> Export(byte[] request, ServerCallContext context);
+}
+
+[BindServiceMethod(typeof(LogsServiceBinding), nameof(BindService))]
+internal abstract class LogsServiceBinding
+{
+    private static readonly Method<byte[], ExportLogsServiceResponse> ExportMethod =
+        GrpcReplies.RawMethod("opentelemetry.proto.collector.logs.v1.LogsService", ExportLogsServiceResponse.Parser);
+
+    public static void BindService(ServiceBinderBase binder, LogsServiceBinding? service) =>
+        binder.AddMethod(ExportMethod, (UnaryServerMethod<byte[], ExportLogsServiceResponse>)null!);
+
+    public abstract Task<ExportLogsServiceResponse> Export(byte[] request, ServerCallContext context);
+}
+
+/// <summary>OTLP/gRPC opentelemetry.proto.collector.trace.v1.TraceService/Export.</summary>
+internal sealed class OtlpGrpcTraceService(IngestService ingest, IOptions<CollectorOptions> options) : TraceServiceBinding
+{
+    public override async Task<ExportTraceServiceResponse> Export(byte[] request, ServerCallContext context)
     {
-        var reply = await ingest.IngestAsync(request);
+        var reply = await ingest.IngestAsync(GrpcReplies.Parse(ExportTraceServiceRequest.Parser, request));
         GrpcReplies.ThrowIfNotAccepted(reply, options.Value.RetryAfter);
         return new ExportTraceServiceResponse
         {
@@ -23,12 +54,12 @@ internal sealed class OtlpGrpcTraceService(IngestService ingest, IOptions<Collec
     }
 }
 
-/// <summary>OTLP/gRPC LogsService/Export.</summary>
-internal sealed class OtlpGrpcLogsService(IngestService ingest, IOptions<CollectorOptions> options) : LogsService.LogsServiceBase
+/// <summary>OTLP/gRPC opentelemetry.proto.collector.logs.v1.LogsService/Export.</summary>
+internal sealed class OtlpGrpcLogsService(IngestService ingest, IOptions<CollectorOptions> options) : LogsServiceBinding
 {
-    public override async Task<ExportLogsServiceResponse> Export(ExportLogsServiceRequest request, ServerCallContext context)
+    public override async Task<ExportLogsServiceResponse> Export(byte[] request, ServerCallContext context)
     {
-        var reply = await ingest.IngestAsync(request);
+        var reply = await ingest.IngestAsync(GrpcReplies.Parse(ExportLogsServiceRequest.Parser, request));
         GrpcReplies.ThrowIfNotAccepted(reply, options.Value.RetryAfter);
         return new ExportLogsServiceResponse
         {
@@ -39,6 +70,25 @@ internal sealed class OtlpGrpcLogsService(IngestService ingest, IOptions<Collect
 
 internal static class GrpcReplies
 {
+    private static readonly Marshaller<byte[]> Raw = Marshallers.Create(b => b, b => b);
+
+    public static Method<byte[], TResponse> RawMethod<TResponse>(string service, MessageParser<TResponse> parser)
+        where TResponse : IMessage<TResponse> =>
+        new(MethodType.Unary, service, "Export", Raw, Marshallers.Create(r => r.ToByteArray(), parser.ParseFrom));
+
+    public static TRequest Parse<TRequest>(MessageParser<TRequest> parser, byte[] bytes)
+        where TRequest : IMessage<TRequest>
+    {
+        try
+        {
+            return parser.ParseFrom(bytes);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "the message is not valid OTLP protobuf: " + e.Message));
+        }
+    }
+
     /// <summary>
     /// OTLP/gRPC backpressure: UNAVAILABLE with a google.rpc.RetryInfo in grpc-status-details-bin, so the
     /// client retries after the delay; INVALID_ARGUMENT for data it must not retry.
