@@ -1,0 +1,100 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Observability.Sidecar.Configuration;
+
+/// <summary>
+/// Sidecar settings, bound from the "Sidecar" configuration section: a JSON file (--config), environment
+/// variables (Sidecar__Port) or the command line (--port). Every default is documented here and in docs/sidecar.md.
+/// </summary>
+public sealed class SidecarOptions : IValidatableObject
+{
+    public const string Section = "Sidecar";
+
+    /// <summary>The function's name (faas.name, and service.name). Required.</summary>
+    public string? FunctionName { get; set; }
+
+    /// <summary>The function's version (faas.version). Default "0".</summary>
+    public string FunctionVersion { get; set; } = "0";
+
+    /// <summary>This instance's id (faas.instance). Default: host name and sidecar process id.</summary>
+    public string Instance { get; set; } = $"{Environment.MachineName}-{Environment.ProcessId}";
+
+    /// <summary>Memory limit of the function in bytes, when known (faas.max_memory).</summary>
+    public long? MaxMemoryBytes { get; set; }
+
+    /// <summary>Address the proxy and admin ports bind to. Default 127.0.0.1; 0.0.0.0 in containers.</summary>
+    public string ListenAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>Port clients call instead of the function. Default 8081.</summary>
+    [Range(1, 65535)]
+    public int Port { get; set; } = 8081;
+
+    /// <summary>Port of /metrics, /healthz and /readyz, apart from the proxied traffic. Default 9464.</summary>
+    [Range(1, 65535)]
+    public int AdminPort { get; set; } = 9464;
+
+    /// <summary>Port the function listens on (given to a supervised function as PORT). Default 8080.</summary>
+    [Range(1, 65535)]
+    public int UpstreamPort { get; set; } = 8080;
+
+    /// <summary>Host of the function. Default 127.0.0.1.</summary>
+    public string UpstreamHost { get; set; } = "127.0.0.1";
+
+    /// <summary>Supervise mode: the command that starts the function (everything after "--"). Empty: attach mode.</summary>
+    public IList<string> Command { get; } = [];
+
+    /// <summary>How long a request waits for a starting function to accept connections. Default 30 s.</summary>
+    public TimeSpan ReadyTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long the function may take to answer before the sidecar answers 504. Default 30 s.</summary>
+    public TimeSpan UpstreamTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Scale to zero: stop the function after this long without requests; the next request starts it cold. Default off.</summary>
+    public TimeSpan? IdleTimeout { get; set; }
+
+    /// <summary>First delay before restarting a crashed function; doubles per crash up to 30 s. Default 500 ms.</summary>
+    public TimeSpan RestartBackoff { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Lines of the function's stdout/stderr kept for failure snapshots. Default 200.</summary>
+    [Range(0, 100_000)]
+    public int LogLines { get; set; } = 200;
+
+    /// <summary>Request header that marks a warm-up ping (traced with obs.warmup=true). Default X-Obs-Warmup.</summary>
+    public string WarmUpHeader { get; set; } = "X-Obs-Warmup";
+
+    /// <summary>OTLP/HTTP base URL of the collector (or any OTLP endpoint). Default: OTEL_EXPORTER_OTLP_ENDPOINT; none: spans are not exported.</summary>
+    public Uri? OtlpEndpoint { get; set; }
+
+    /// <summary>Headers sent with every export, as "k=v,k2=v2". Default: OTEL_EXPORTER_OTLP_HEADERS (e.g. Authorization=Bearer KEY).</summary>
+    public string? OtlpHeaders { get; set; }
+
+    public bool Supervises => Command.Count > 0;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (string.IsNullOrWhiteSpace(FunctionName))
+        {
+            yield return new ValidationResult("Sidecar:FunctionName (--name) is required: the function's name as it should appear in traces.", [nameof(FunctionName)]);
+        }
+
+        if (Port == AdminPort || Port == UpstreamPort || AdminPort == UpstreamPort)
+        {
+            yield return new ValidationResult($"Sidecar:Port ({Port}), Sidecar:AdminPort ({AdminPort}) and Sidecar:UpstreamPort ({UpstreamPort}) must all differ.", [nameof(Port)]);
+        }
+
+        if (IdleTimeout is { } idle && idle <= TimeSpan.Zero)
+        {
+            yield return new ValidationResult("Sidecar:IdleTimeout (--idle-timeout) must be positive, or unset to keep the function running.", [nameof(IdleTimeout)]);
+        }
+
+        if (IdleTimeout is not null && !Supervises)
+        {
+            yield return new ValidationResult("Sidecar:IdleTimeout (--idle-timeout) needs supervise mode (a command after --): the sidecar can only stop and start a function it launched.", [nameof(IdleTimeout)]);
+        }
+
+        if (OtlpEndpoint is { } endpoint && !endpoint.IsAbsoluteUri)
+        {
+            yield return new ValidationResult("Sidecar:OtlpEndpoint must be an absolute http(s) URL, e.g. http://collector:4318.", [nameof(OtlpEndpoint)]);
+        }
+    }
+}

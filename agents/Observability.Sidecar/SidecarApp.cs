@@ -1,0 +1,108 @@
+using System.ComponentModel.DataAnnotations;
+using System.Diagnostics;
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Observability.Sidecar.Configuration;
+using Observability.Sidecar.Proxy;
+using Observability.Sidecar.Supervision;
+using Observability.Sidecar.Telemetry;
+using OpenTelemetry.Trace;
+using Prometheus;
+
+namespace Observability.Sidecar;
+
+/// <summary>Builds the sidecar: the proxy port, the admin port, the supervisor and the export pipeline.</summary>
+public static class SidecarApp
+{
+    /// <exception cref="OptionsValidationException">A setting is missing or wrong; the message names it.</exception>
+    public static WebApplication Build(string[] args, string? configFile = null, Action<SidecarOptions>? configure = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(args);
+        if (configFile is not null)
+        {
+            // Command line and environment still win over the file.
+            var file = new Microsoft.Extensions.Configuration.Json.JsonConfigurationSource { Path = Path.GetFullPath(configFile), Optional = false };
+            file.ResolveFileProvider();
+            builder.Configuration.Sources.Insert(0, file);
+        }
+
+        var options = ReadOptions(builder.Configuration, configure);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            var address = IPAddress.Parse(options.ListenAddress);
+            kestrel.Listen(address, options.Port, l => l.Protocols = HttpProtocols.Http1AndHttp2);
+            kestrel.Listen(address, options.AdminPort);
+            kestrel.Limits.MaxRequestBodySize = null;
+        });
+
+        var services = builder.Services;
+        var source = new ActivitySource(SidecarTracing.SourceName);
+        services.AddSingleton(Options.Create(options));
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(source);
+        services.AddSingleton(Prometheus.Metrics.NewCustomRegistry());
+        services.AddSingleton(sp => new SidecarMetrics(sp.GetRequiredService<CollectorRegistry>()));
+        services.AddSingleton(new LogTail(options.LogLines));
+        services.AddSingleton<FunctionSupervisor>();
+        services.AddSingleton<ColdStartRecorder>();
+        services.AddSingleton<InvocationProxy>();
+        services.AddSingleton(_ => SidecarTracing.Build(options, source) ?? throw new InvalidOperationException("no tracer provider"));
+        services.AddHttpForwarder();
+        services.AddHostedService<SupervisorLifetime>();
+
+        var app = builder.Build();
+        var registry = app.Services.GetRequiredService<CollectorRegistry>();
+        var supervisor = app.Services.GetRequiredService<FunctionSupervisor>();
+        _ = app.Services.GetRequiredService<TracerProvider>();
+
+        app.MapWhen(http => http.Connection.LocalPort == options.AdminPort, admin =>
+        {
+            admin.UseRouting();
+            admin.UseEndpoints(e =>
+            {
+                e.MapMetrics("/metrics", registry);
+                e.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));
+                e.MapGet("/readyz", () => supervisor.Current?.IsListening == true || !options.Supervises
+                    ? Results.Ok(new { status = "ready" })
+                    : Results.Json(new { status = "function not listening" }, statusCode: StatusCodes.Status503ServiceUnavailable));
+            });
+        });
+        var proxy = app.Services.GetRequiredService<InvocationProxy>();
+        app.Run(proxy.InvokeAsync);
+        return app;
+    }
+
+    public static SidecarOptions ReadOptions(IConfiguration configuration, Action<SidecarOptions>? configure = null)
+    {
+        var options = new SidecarOptions();
+        configuration.GetSection(SidecarOptions.Section).Bind(options);
+        configure?.Invoke(options);
+        var errors = new List<ValidationResult>();
+        if (!Validator.TryValidateObject(options, new ValidationContext(options), errors, validateAllProperties: true))
+        {
+            throw new OptionsValidationException(SidecarOptions.Section, typeof(SidecarOptions), errors.Select(e => e.ErrorMessage ?? "invalid"));
+        }
+
+        return options;
+    }
+
+    /// <summary>Starts the function with the sidecar and stops it (and flushes spans) when the sidecar stops.</summary>
+    private sealed class SupervisorLifetime(FunctionSupervisor supervisor, TracerProvider tracing, IOptions<SidecarOptions> options) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) =>
+            options.Value.Supervises ? supervisor.StartAsync(cancellationToken) : Task.CompletedTask;
+
+        public async Task StopAsync(CancellationToken cancellationToken)
+        {
+            await supervisor.DisposeAsync();
+            tracing.ForceFlush(5000);
+        }
+    }
+}

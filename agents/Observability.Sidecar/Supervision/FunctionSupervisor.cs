@@ -1,0 +1,337 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Observability.Sidecar.Configuration;
+using Observability.Sidecar.Telemetry;
+
+namespace Observability.Sidecar.Supervision;
+
+/// <summary>
+/// Supervise mode: starts the function as a child process (so its start time is exact), gives it PORT,
+/// keeps the tail of its output, waits for its port to accept, restarts it after a crash with backoff,
+/// and, with an idle timeout, stops it when idle and starts it again on the next request (scale to zero).
+/// </summary>
+public sealed partial class FunctionSupervisor : IAsyncDisposable
+{
+    private const int SigTerm = 15;
+    private static readonly TimeSpan ReadinessPoll = TimeSpan.FromMilliseconds(5);
+
+    private readonly SidecarOptions _options;
+    private readonly SidecarMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger<FunctionSupervisor> _logger;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly CancellationTokenSource _disposed = new();
+    private FunctionInstance? _current;
+    private int _crashesInARow;
+    private bool _stoppedForIdle;
+    private int _inFlight;
+    private long _lastActivity;
+
+    public FunctionSupervisor(IOptions<SidecarOptions> options, LogTail logs, SidecarMetrics metrics, TimeProvider time, ILogger<FunctionSupervisor> logger)
+    {
+        _options = options.Value;
+        Logs = logs;
+        _metrics = metrics;
+        _time = time;
+        _logger = logger;
+        _lastActivity = time.GetTimestamp();
+    }
+
+    public LogTail Logs { get; }
+
+    /// <summary>The running instance, if any.</summary>
+    public FunctionInstance? Current => Volatile.Read(ref _current);
+
+    /// <summary>Starts the function at sidecar start (supervise mode), without waiting for it.</summary>
+    public async Task StartAsync(CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            _current ??= Launch(startRequested: null);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
+        if (_options.IdleTimeout is { } idle)
+        {
+            _ = WatchIdleAsync(idle);
+        }
+    }
+
+    /// <summary>
+    /// The instance to send a request to once it accepts connections: starts a stopped function (scale from
+    /// zero), waits for a starting one. Throws <see cref="TimeoutException"/> after ReadyTimeout.
+    /// </summary>
+    public async Task<FunctionInstance> ReadyInstanceAsync(DateTime requestReceived, CancellationToken ct)
+    {
+        var instance = Current;
+        if (instance is null)
+        {
+            await _gate.WaitAsync(ct);
+            try
+            {
+                instance = _current ??= Launch(startRequested: requestReceived);
+            }
+            finally
+            {
+                _gate.Release();
+            }
+        }
+
+        if (!instance.IsListening)
+        {
+            await instance.Listening.WaitAsync(_options.ReadyTimeout, _time, ct);
+        }
+
+        return instance;
+    }
+
+    /// <summary>Marks a request in flight, so an idle stop never cuts one off.</summary>
+    public IDisposable BeginRequest()
+    {
+        Interlocked.Increment(ref _inFlight);
+        Interlocked.Exchange(ref _lastActivity, _time.GetTimestamp());
+        return new RequestScope(this);
+    }
+
+    private FunctionInstance Launch(DateTime? startRequested)
+    {
+        var info = new ProcessStartInfo(_options.Command[0])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in _options.Command.Skip(1))
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        info.Environment["PORT"] = _options.UpstreamPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        process.OutputDataReceived += (_, e) => Relay("stdout", e.Data, Console.Out);
+        process.ErrorDataReceived += (_, e) => Relay("stderr", e.Data, Console.Error);
+        var launched = _time.GetUtcNow().UtcDateTime;
+        if (!process.Start())
+        {
+            throw new InvalidOperationException($"Could not start the function: {_options.Command[0]}");
+        }
+
+        var instance = new FunctionInstance(process, ProcessStartTime(process, launched), startRequested);
+        process.Exited += (_, _) => _ = OnExitedAsync(instance);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _metrics.FunctionStarts.Inc();
+        _metrics.FunctionUp.Set(1);
+        LogStarted(process.Id, _options.Command[0]);
+        _ = WaitUntilListeningAsync(instance);
+        return instance;
+    }
+
+    private async Task WaitUntilListeningAsync(FunctionInstance instance)
+    {
+        while (!_disposed.IsCancellationRequested && instance.Process is { HasExited: false })
+        {
+            try
+            {
+                using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                await socket.ConnectAsync(_options.UpstreamHost, _options.UpstreamPort, _disposed.Token);
+                instance.MarkListening(_time.GetUtcNow().UtcDateTime);
+                Interlocked.Exchange(ref _crashesInARow, 0);
+                return;
+            }
+            catch (SocketException)
+            {
+                await Task.Delay(ReadinessPoll, _time);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+
+        instance.MarkFailed(new InvalidOperationException("the function exited before it accepted connections"));
+    }
+
+    private async Task OnExitedAsync(FunctionInstance instance)
+    {
+        var code = instance.Process!.ExitCode;
+        instance.MarkFailed(new InvalidOperationException($"the function exited with code {code}"));
+        await _gate.WaitAsync();
+        try
+        {
+            if (!ReferenceEquals(_current, instance))
+            {
+                return;
+            }
+
+            _current = null;
+            _metrics.FunctionUp.Set(0);
+            if (_stoppedForIdle || _disposed.IsCancellationRequested)
+            {
+                return;
+            }
+
+            _metrics.FunctionCrashes.Inc();
+            LogExited(instance.Process.Id, code);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
+        // Restart eagerly after a crash so the next request finds it warming; back off when it keeps crashing.
+        var crashes = Interlocked.Increment(ref _crashesInARow);
+        var delay = TimeSpan.FromMilliseconds(Math.Min(30_000, _options.RestartBackoff.TotalMilliseconds * Math.Pow(2, crashes - 1)));
+        try
+        {
+            await Task.Delay(delay, _time, _disposed.Token);
+            await _gate.WaitAsync(_disposed.Token);
+            try
+            {
+                _current ??= Launch(startRequested: null);
+            }
+            finally
+            {
+                _gate.Release();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutting down.
+        }
+    }
+
+    private async Task WatchIdleAsync(TimeSpan idle)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(Math.Max(10, idle.TotalMilliseconds / 10)), _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_disposed.Token))
+            {
+                if (Current is { } instance && Volatile.Read(ref _inFlight) == 0
+                    && _time.GetElapsedTime(Interlocked.Read(ref _lastActivity)) >= idle)
+                {
+                    await StopForIdleAsync(instance);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutting down.
+        }
+    }
+
+    private async Task StopForIdleAsync(FunctionInstance instance)
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            if (!ReferenceEquals(_current, instance) || Volatile.Read(ref _inFlight) > 0)
+            {
+                return;
+            }
+
+            _stoppedForIdle = true;
+            _current = null;
+            _metrics.FunctionUp.Set(0);
+            _metrics.IdleStops.Inc();
+            LogIdleStop(instance.Process!.Id);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
+        await StopProcessAsync(instance.Process);
+        _stoppedForIdle = false;
+    }
+
+    private async Task StopProcessAsync(Process process)
+    {
+        if (process.HasExited)
+        {
+            return;
+        }
+
+        // SIGTERM first, as a platform would, so the function can shut down cleanly; SIGKILL if it does not.
+        _ = Kill(process.Id, SigTerm);
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(5), _time);
+        }
+        catch (TimeoutException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+    }
+
+    private void Relay(string stream, string? line, TextWriter passThrough)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        Logs.Add(stream, line);
+        passThrough.WriteLine(line);
+    }
+
+    // Process.StartTime reads /proc/PID/stat: the kernel's own start time, not when we asked.
+    private static DateTime ProcessStartTime(Process process, DateTime fallback)
+    {
+        try
+        {
+            return process.StartTime.ToUniversalTime();
+        }
+        catch (InvalidOperationException)
+        {
+            return fallback;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _disposed.CancelAsync();
+        if (Current?.Process is { } process)
+        {
+            await StopProcessAsync(process);
+        }
+
+        _disposed.Dispose();
+        _gate.Dispose();
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Started function (pid {Pid}): {Program}")]
+    private partial void LogStarted(int pid, string program);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Function (pid {Pid}) exited with code {ExitCode}; restarting")]
+    private partial void LogExited(int pid, int exitCode);
+
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Information, Message = "Function (pid {Pid}) idle: stopped until the next request")]
+    private partial void LogIdleStop(int pid);
+
+    private sealed class RequestScope(FunctionSupervisor owner) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                Interlocked.Exchange(ref owner._lastActivity, owner._time.GetTimestamp());
+                Interlocked.Decrement(ref owner._inFlight);
+            }
+        }
+    }
+}

@@ -1,0 +1,63 @@
+using System.Diagnostics;
+using Observability.Core.Semantics;
+using Observability.Sidecar.Configuration;
+using OpenTelemetry;
+using OpenTelemetry.Exporter;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace Observability.Sidecar.Telemetry;
+
+/// <summary>The sidecar's ActivitySource and the OpenTelemetry SDK pipeline that exports it over OTLP.</summary>
+public static class SidecarTracing
+{
+    public const string SourceName = "Observability.Sidecar";
+
+    public static ResourceBuilder Resource(SidecarOptions options)
+    {
+        var attributes = new List<KeyValuePair<string, object>>
+        {
+            new(FaasConventions.FaasName, options.FunctionName!),
+            new(FaasConventions.FaasVersion, options.FunctionVersion),
+            new(FaasConventions.FaasInstance, options.Instance),
+        };
+        if (options.MaxMemoryBytes is { } memory)
+        {
+            attributes.Add(new(FaasConventions.FaasMaxMemory, memory));
+        }
+
+        return ResourceBuilder.CreateEmpty()
+            .AddService(options.FunctionName!, serviceVersion: options.FunctionVersion, serviceInstanceId: options.Instance)
+            .AddAttributes(attributes);
+    }
+
+    /// <summary>
+    /// Batching OTLP/HTTP export: asynchronous and bounded, so a slow or absent collector never holds a
+    /// request; the exporter retries 429/502/503/504 honouring Retry-After. Null when no endpoint is set.
+    /// </summary>
+    public static TracerProvider? Build(SidecarOptions options, ActivitySource source)
+    {
+        var builder = Sdk.CreateTracerProviderBuilder()
+            .SetResourceBuilder(Resource(options))
+            .AddSource(source.Name)
+            .SetSampler(new AlwaysOnSampler());
+        var endpoint = options.OtlpEndpoint ?? (Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT") is { Length: > 0 } env ? new Uri(env) : null);
+        if (endpoint is null)
+        {
+            return builder.Build();
+        }
+
+        return builder.AddOtlpExporter(o =>
+        {
+            o.Protocol = OtlpExportProtocol.HttpProtobuf;
+            o.Endpoint = new Uri(endpoint, "v1/traces");
+            o.Headers = options.OtlpHeaders ?? Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_HEADERS");
+            o.BatchExportProcessorOptions = new BatchExportProcessorOptions<Activity>
+            {
+                MaxQueueSize = 8192,
+                ScheduledDelayMilliseconds = 200,
+                MaxExportBatchSize = 512,
+            };
+        }).Build();
+    }
+}
