@@ -3,6 +3,7 @@ using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -78,6 +79,17 @@ public static class CollectorApp
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull);
 
         var app = builder.Build();
+        app.Use((http, next) =>
+        {
+            // On the gRPC port the cap is gRPC's MaxReceiveMessageSize (answered RESOURCE_EXHAUSTED); Kestrel's
+            // body limit would also count the 5-byte frame prefix and fail as UNKNOWN.
+            if (Listeners.RoleOf(http) == ListenerRole.OtlpGrpc && http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            {
+                limit.MaxRequestBodySize = null;
+            }
+
+            return next(http);
+        });
         app.UseRouting();
         app.UseMiddleware<QueryErrors>();
         app.UseMiddleware<ApiKeyMiddleware>();

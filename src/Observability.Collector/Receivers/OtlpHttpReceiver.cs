@@ -82,6 +82,12 @@ internal sealed class OtlpHttpReceiver(IngestService ingest, CollectorMetrics me
             await FailAsync(http, StatusCodes.Status413PayloadTooLarge, isJson, e.Message, "too_large");
             return;
         }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            // Kestrel's own cap, met by a chunked body that gave no Content-Length.
+            await FailAsync(http, e.StatusCode, isJson, $"the request body is larger than {_options.MaxRequestBodyBytes} bytes", "too_large");
+            return;
+        }
         catch (Exception e) when (e is InvalidDataException or InvalidProtocolBufferException or OtlpFormatException)
         {
             var what = e is InvalidDataException ? "gzip" : isJson ? "OTLP JSON" : "OTLP protobuf";

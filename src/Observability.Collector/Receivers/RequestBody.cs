@@ -40,9 +40,11 @@ internal sealed class RequestBody : IDisposable
 
             await using var inflate = new GZipStream(new MemoryStream(raw._buffer, 0, raw.Length, writable: false), CompressionMode.Decompress);
             var result = await ReadAllAsync(inflate, limit, ct);
-            // GZipStream ends quietly on a truncated stream; the trailer's ISIZE (length mod 2^32) tells.
+            // GZipStream ends quietly on a truncated stream. The last member's trailer tells: its CRC-32 and
+            // ISIZE must match the last ISIZE bytes decompressed (earlier members, if any, come before them).
+            var crc = BinaryPrimitives.ReadUInt32LittleEndian(raw.Span[^8..^4]);
             var isize = BinaryPrimitives.ReadUInt32LittleEndian(raw.Span[^4..]);
-            if (isize != (uint)result.Length)
+            if (isize > (uint)result.Length || System.IO.Hashing.Crc32.HashToUInt32(result.Span[^(int)isize..]) != crc)
             {
                 result.Dispose();
                 throw new InvalidDataException("the gzip body is truncated or corrupt");

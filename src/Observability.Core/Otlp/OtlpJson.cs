@@ -23,10 +23,15 @@ public static class OtlpJson
     public static T Parse<T>(ReadOnlySpan<byte> utf8Json)
         where T : IMessage<T>, new()
     {
+        if (!System.Text.Unicode.Utf8.IsValid(utf8Json))
+        {
+            throw new OtlpFormatException("the JSON body is not valid UTF-8");
+        }
+
         JsonNode? root;
         try
         {
-            root = JsonNode.Parse(utf8Json, documentOptions: new JsonDocumentOptions { MaxDepth = 64 });
+            root = JsonNode.Parse(ReplaceLoneSurrogateEscapes(utf8Json), documentOptions: new JsonDocumentOptions { MaxDepth = 64 });
         }
         catch (JsonException e)
         {
@@ -38,16 +43,16 @@ public static class OtlpJson
             throw new OtlpFormatException("the JSON body must be an object");
         }
 
-        RewriteIds(root);
         try
         {
+            RewriteIds(root);
             return Parser.Parse<T>(root.ToJsonString());
         }
         catch (InvalidProtocolBufferException e)
         {
             throw new OtlpFormatException($"invalid OTLP JSON: {e.Message}", e);
         }
-        catch (InvalidJsonException e)
+        catch (Exception e) when (e is InvalidJsonException or InvalidOperationException or FormatException)
         {
             throw new OtlpFormatException($"invalid OTLP JSON: {e.Message}", e);
         }
@@ -71,6 +76,10 @@ public static class OtlpJson
                     {
                         obj[name] = HexToBase64(name, value.GetValue<string>());
                     }
+                    else if (ExactInteger(value) is { } text)
+                    {
+                        obj[name] = text;
+                    }
                     else
                     {
                         RewriteIds(value);
@@ -79,11 +88,18 @@ public static class OtlpJson
 
                 break;
             case JsonArray array:
-                foreach (var item in array)
+                for (var i = 0; i < array.Count; i++)
                 {
-                    if (item is not null)
+                    if (array[i] is { } item)
                     {
-                        RewriteIds(item);
+                        if (ExactInteger(item) is { } text)
+                        {
+                            array[i] = text;
+                        }
+                        else
+                        {
+                            RewriteIds(item);
+                        }
                     }
                 }
 
@@ -92,6 +108,60 @@ public static class OtlpJson
                 break;
         }
     }
+
+    // Protobuf's JSON parser reads numbers through double, which rounds integers past 2^53 (nanosecond
+    // timestamps are ~2^60). As strings it reads them exactly; OTLP allows either form.
+    private static string? ExactInteger(JsonNode node)
+    {
+        if (node.GetValueKind() != JsonValueKind.Number)
+        {
+            return null;
+        }
+
+        var text = node.ToJsonString();
+        return text.Length > 15 && !text.AsSpan().ContainsAny('.', 'e', 'E') ? text : null;
+    }
+
+    // "\uD800" without its pair is valid JSON grammar but not Unicode; .NET refuses to carry it into a
+    // string. Such escapes become U+FFFD (same length, so a copy edited in place), as other bad text does.
+    private static ReadOnlySpan<byte> ReplaceLoneSurrogateEscapes(ReadOnlySpan<byte> json)
+    {
+        byte[]? copy = null;
+        for (var i = json.IndexOf((byte)'\\'); i >= 0 && i + 5 < json.Length; i++)
+        {
+            if (json[i] != '\\')
+            {
+                continue;
+            }
+
+            if (json[i + 1] != 'u' || !TryHex4(json.Slice(i + 2, 4), out var c))
+            {
+                i++; // an escaped character (possibly a backslash): skip it
+                continue;
+            }
+
+            var paired = c is >= 0xD800 and <= 0xDBFF && i + 11 < json.Length && json[i + 6] == '\\' && json[i + 7] == 'u'
+                && TryHex4(json.Slice(i + 8, 4), out var low) && low is >= 0xDC00 and <= 0xDFFF;
+            if (paired)
+            {
+                i += 11;
+                continue;
+            }
+
+            if (c is >= 0xD800 and <= 0xDFFF)
+            {
+                copy ??= json.ToArray();
+                "FFFD"u8.CopyTo(copy.AsSpan(i + 2));
+            }
+
+            i += 5;
+        }
+
+        return copy ?? json;
+    }
+
+    private static bool TryHex4(ReadOnlySpan<byte> hex, out int value) =>
+        int.TryParse(hex, System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out value);
 
     private static string HexToBase64(string field, string hex)
     {
