@@ -1,5 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using System.Diagnostics;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -43,17 +42,15 @@ public static class SidecarApp
         });
 
         var services = builder.Services;
-        var source = new ActivitySource(SidecarTracing.SourceName);
         services.AddSingleton(Options.Create(options));
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(source);
         services.AddSingleton(Prometheus.Metrics.NewCustomRegistry());
         services.AddSingleton(sp => new SidecarMetrics(sp.GetRequiredService<CollectorRegistry>()));
         services.AddSingleton(new LogTail(options.LogLines));
         services.AddSingleton<FunctionSupervisor>();
         services.AddSingleton<ColdStartRecorder>();
         services.AddSingleton<InvocationProxy>();
-        services.AddSingleton(_ => SidecarTracing.Build(options, source) ?? throw new InvalidOperationException("no tracer provider"));
+        services.AddSingleton(_ => SidecarTracing.Build(options));
         services.AddHttpForwarder();
         services.AddHostedService<SupervisorLifetime>();
 

@@ -43,6 +43,9 @@ public sealed class SidecarOptions : IValidatableObject
     /// <summary>Supervise mode: the command that starts the function (everything after "--"). Empty: attach mode.</summary>
     public IList<string> Command { get; } = [];
 
+    /// <summary>Extra environment variables for a supervised function, on top of the sidecar's own (which it inherits).</summary>
+    public IDictionary<string, string> FunctionEnvironment { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
     /// <summary>How long a request waits for a starting function to accept connections. Default 30 s.</summary>
     public TimeSpan ReadyTimeout { get; set; } = TimeSpan.FromSeconds(30);
 

@@ -21,7 +21,6 @@ public sealed class InvocationProxy(
     IHttpForwarder forwarder,
     FunctionSupervisor supervisor,
     ColdStartRecorder coldStarts,
-    ActivitySource source,
     SidecarMetrics metrics,
     IOptions<SidecarOptions> options,
     TimeProvider time) : IDisposable
@@ -36,7 +35,7 @@ public sealed class InvocationProxy(
         AutomaticDecompression = DecompressionMethods.None,
         UseCookies = false,
         EnableMultipleHttp2Connections = true,
-        ActivityHeadersPropagator = new ReverseProxyPropagator(DistributedContextPropagator.Current),
+        ActivityHeadersPropagator = null, // TraceContextTransformer sets traceparent from the invocation span
         ConnectTimeout = TimeSpan.FromSeconds(15),
     });
 
@@ -62,7 +61,7 @@ public sealed class InvocationProxy(
         span?.SetTag(FaasConventions.FaasColdStart, cold);
 
         var forwarded = time.GetTimestamp();
-        var error = await forwarder.SendAsync(http, _upstream, _client, _requestConfig, HttpTransformer.Default);
+        var error = await forwarder.SendAsync(http, _upstream, _client, _requestConfig, TraceContextTransformer.Instance);
         metrics.UpstreamDuration.Observe(time.GetElapsedTime(forwarded).TotalSeconds);
         if (error != ForwarderError.None)
         {
@@ -91,12 +90,12 @@ public sealed class InvocationProxy(
 
     public void Dispose() => _client.Dispose();
 
-    private Activity? StartSpan(HttpContext http, DateTime received, bool warmUp)
+    private static Activity? StartSpan(HttpContext http, DateTime received, bool warmUp)
     {
         var headers = http.Request.Headers;
         ActivityContext.TryParse(headers.TraceParent, headers.TraceState, isRemote: true, out var parent);
         var path = http.Request.Path.Value ?? "/";
-        var span = source.StartActivity($"{http.Request.Method} {path}", ActivityKind.Server, parent, startTime: received);
+        var span = SidecarTracing.Source.StartActivity($"{http.Request.Method} {path}", ActivityKind.Server, parent, startTime: received);
         if (span is null)
         {
             return null;

@@ -28,6 +28,7 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
     private int _crashesInARow;
     private bool _stoppedForIdle;
     private int _inFlight;
+    private int _stopping;
     private long _lastActivity;
 
     public FunctionSupervisor(IOptions<SidecarOptions> options, LogTail logs, SidecarMetrics metrics, TimeProvider time, ILogger<FunctionSupervisor> logger)
@@ -113,6 +114,11 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
             info.ArgumentList.Add(arg);
         }
 
+        foreach (var (name, value) in _options.FunctionEnvironment)
+        {
+            info.Environment[name] = value;
+        }
+
         info.Environment["PORT"] = _options.UpstreamPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         process.OutputDataReceived += (_, e) => Relay("stdout", e.Data, Console.Out);
@@ -143,6 +149,8 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
                 using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
                 await socket.ConnectAsync(_options.UpstreamHost, _options.UpstreamPort, _disposed.Token);
                 instance.MarkListening(_time.GetUtcNow().UtcDateTime);
+                // The idle clock starts when the function is ready, not when it was launched.
+                Interlocked.Exchange(ref _lastActivity, _time.GetTimestamp());
                 Interlocked.Exchange(ref _crashesInARow, 0);
                 return;
             }
@@ -215,7 +223,7 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
         {
             while (await timer.WaitForNextTickAsync(_disposed.Token))
             {
-                if (Current is { } instance && Volatile.Read(ref _inFlight) == 0
+                if (Current is { IsListening: true } instance && Volatile.Read(ref _inFlight) == 0
                     && _time.GetElapsedTime(Interlocked.Read(ref _lastActivity)) >= idle)
                 {
                     await StopForIdleAsync(instance);
@@ -297,16 +305,20 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops the function. Safe to call more than once (the host and the container both do).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _stopping, 1) == 1)
+        {
+            return;
+        }
+
+        // The token and the gate are left to the collector: exit handlers may still be running on them.
         await _disposed.CancelAsync();
         if (Current?.Process is { } process)
         {
             await StopProcessAsync(process);
         }
-
-        _disposed.Dispose();
-        _gate.Dispose();
     }
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]

@@ -11,16 +11,31 @@ namespace Observability.Sidecar.Telemetry;
 /// "init" (process start → port accepting; its duration is the init duration), and "first_request"
 /// (port accepting or request received, whichever is later → first response sent).
 /// </summary>
-public sealed class ColdStartRecorder(ActivitySource source, SidecarMetrics metrics)
+public sealed class ColdStartRecorder(SidecarMetrics metrics)
 {
     public void Record(FunctionInstance instance, DateTime listening, DateTime requestReceived, DateTime responseSent, ActivityContext invocation)
+    {
+        // A trace of its own: without this the invocation span, current here, would become its parent.
+        var current = Activity.Current;
+        Activity.Current = null;
+        try
+        {
+            RecordSpans(instance, listening, requestReceived, responseSent, invocation);
+        }
+        finally
+        {
+            Activity.Current = current;
+        }
+    }
+
+    private void RecordSpans(FunctionInstance instance, DateTime listening, DateTime requestReceived, DateTime responseSent, ActivityContext invocation)
     {
         var start = instance.StartRequested is { } asked && asked < instance.ProcessStart ? asked : instance.ProcessStart;
         var init = listening - instance.ProcessStart;
         metrics.ColdStarts.Inc();
         metrics.InitDuration.Observe(Math.Max(0, init.TotalSeconds));
 
-        using var root = source.StartActivity(
+        using var root = SidecarTracing.Source.StartActivity(
             "faas.coldstart",
             ActivityKind.Internal,
             parentContext: default,
@@ -50,9 +65,9 @@ public sealed class ColdStartRecorder(ActivitySource source, SidecarMetrics metr
         root.SetEndTime(responseSent);
     }
 
-    private void Phase(Activity parent, string phase, DateTime from, DateTime to)
+    private static void Phase(Activity parent, string phase, DateTime from, DateTime to)
     {
-        using var span = source.StartActivity("coldstart." + phase, ActivityKind.Internal, parent.Context, [new(ObsConventions.ColdStartPhase, phase)], startTime: from);
+        using var span = SidecarTracing.Source.StartActivity("coldstart." + phase, ActivityKind.Internal, parent.Context, [new(ObsConventions.ColdStartPhase, phase)], startTime: from);
         span?.SetEndTime(to < from ? from : to);
     }
 }

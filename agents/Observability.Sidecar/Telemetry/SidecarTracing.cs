@@ -13,6 +13,12 @@ public static class SidecarTracing
 {
     public const string SourceName = "Observability.Sidecar";
 
+    /// <summary>
+    /// Static, as OpenTelemetry recommends. Not registered in DI on purpose: ASP.NET Core's hosting takes an
+    /// ActivitySource from DI for its own request activities, which would then be exported as ours.
+    /// </summary>
+    public static readonly ActivitySource Source = new(SourceName);
+
     public static ResourceBuilder Resource(SidecarOptions options)
     {
         var attributes = new List<KeyValuePair<string, object>>
@@ -33,13 +39,13 @@ public static class SidecarTracing
 
     /// <summary>
     /// Batching OTLP/HTTP export: asynchronous and bounded, so a slow or absent collector never holds a
-    /// request; the exporter retries 429/502/503/504 honouring Retry-After. Null when no endpoint is set.
+    /// request; the exporter retries 429/502/503/504 honouring Retry-After. Without an endpoint spans are made but not exported.
     /// </summary>
-    public static TracerProvider? Build(SidecarOptions options, ActivitySource source)
+    public static TracerProvider Build(SidecarOptions options)
     {
         var builder = Sdk.CreateTracerProviderBuilder()
             .SetResourceBuilder(Resource(options))
-            .AddSource(source.Name)
+            .AddSource(SourceName)
             .SetSampler(new AlwaysOnSampler());
         var endpoint = options.OtlpEndpoint ?? (Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT") is { Length: > 0 } env ? new Uri(env) : null);
         if (endpoint is null)

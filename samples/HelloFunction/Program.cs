@@ -1,0 +1,119 @@
+// A sample HTTP function: every behaviour the sidecar has to observe (slow init, errors, crashes,
+// slow responses, downstream calls, bodies) behind one endpoint each. See samples/README.md.
+using System.Globalization;
+using Microsoft.Extensions.Logging.Console;
+
+var functionName = Environment.GetEnvironmentVariable("FUNCTION_NAME") is { Length: > 0 } n ? n : "hello";
+var port = ReadInt("PORT", 0, 65535);
+var initDelayMs = ReadInt("INIT_DELAY_MS", 0, int.MaxValue) ?? 0;
+
+var builder = WebApplication.CreateBuilder(args);
+// PORT wins; without it ASPNETCORE_URLS (or --urls) is honoured; without either, 127.0.0.1:8080.
+if (port is not null || string.IsNullOrEmpty(builder.Configuration["urls"]))
+{
+    builder.WebHost.UseUrls($"http://127.0.0.1:{port ?? 8080}");
+}
+
+// Set in code, not appsettings.json: the sidecar may start us from any working directory.
+builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Error);
+
+// No automatic trace-context injection: /call passes on exactly the headers it received.
+string[] traceHeaders = ["traceparent", "tracestate"];
+using var http = new HttpClient(new SocketsHttpHandler { ActivityHeadersPropagator = null });
+
+var app = builder.Build();
+
+// One stdout line per request (not for /healthz, which probes would flood the sidecar's log tail with).
+app.Use((context, next) =>
+{
+    if (context.Request.Path != "/healthz")
+    {
+        var traceparent = context.Request.Headers.TraceParent.ToString();
+        Console.WriteLine($"{functionName}: {context.Request.Method} {context.Request.Path}{context.Request.QueryString}"
+            + (traceparent.Length > 0 ? $" traceparent={traceparent}" : ""));
+    }
+
+    return next(context);
+});
+
+app.MapGet("/", () => $"hello, world from {functionName}");
+app.MapGet("/hello", (string? name) => $"hello, {name ?? "world"} from {functionName}");
+app.MapGet("/healthz", () => "ok");
+
+app.MapGet("/throw", string () => throw new InvalidOperationException($"sample failure: {functionName} was asked to throw"));
+
+app.MapGet("/crash", () =>
+{
+    Console.Error.WriteLine($"{functionName}: crashing on request, exit code 3");
+    Environment.Exit(3);
+});
+
+app.MapGet("/slow", async (int? ms, CancellationToken ct) =>
+{
+    var delay = Math.Max(ms ?? 1000, 0);
+    await Task.Delay(delay, ct);
+    return $"slept {delay} ms";
+});
+
+app.MapGet("/call", async (string url, HttpRequest request, CancellationToken ct) =>
+{
+    if (!Uri.TryCreate(url, UriKind.Absolute, out var target) || (target.Scheme != "http" && target.Scheme != "https"))
+    {
+        return Results.Text($"not an absolute http(s) URL: {url}", statusCode: StatusCodes.Status400BadRequest);
+    }
+
+    using var call = new HttpRequestMessage(HttpMethod.Get, target);
+    foreach (var header in traceHeaders)
+    {
+        if (request.Headers.TryGetValue(header, out var value))
+        {
+            call.Headers.TryAddWithoutValidation(header, (IEnumerable<string?>)value);
+        }
+    }
+
+    try
+    {
+        using var response = await http.SendAsync(call, ct);
+        var body = await response.Content.ReadAsStringAsync(ct);
+        return Results.Text($"called {url}: {(int)response.StatusCode} {body}");
+    }
+    catch (HttpRequestException e)
+    {
+        return Results.Text($"call to {url} failed: {e.Message}", statusCode: StatusCodes.Status502BadGateway);
+    }
+});
+
+app.MapPost("/echo", async (HttpRequest request, CancellationToken ct) =>
+{
+    using var body = new MemoryStream();
+    await request.Body.CopyToAsync(body, ct);
+    return Results.Bytes(body.ToArray(), request.ContentType ?? "application/octet-stream");
+});
+
+if (initDelayMs > 0)
+{
+    // Simulated slow init (e.g. loading a model): the port is not open until this has passed.
+    Console.WriteLine($"{functionName}: init, sleeping {initDelayMs} ms before listening");
+    Thread.Sleep(initDelayMs);
+}
+
+app.Run();
+
+static int? ReadInt(string variable, int min, int max)
+{
+    var text = Environment.GetEnvironmentVariable(variable);
+    if (string.IsNullOrEmpty(text))
+    {
+        return null;
+    }
+
+    if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max)
+    {
+        return value;
+    }
+
+    Console.Error.WriteLine($"{variable}={text} is not a whole number from {min} to {max}");
+    Environment.Exit(2);
+    return null;
+}

@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using Observability.Collector.Hosting;
+using Observability.Testing;
+
+namespace Observability.Sidecar.Tests;
+
+/// <summary>A real obs-sidecar process on loopback, supervising the sample .NET function, as it is deployed.</summary>
+internal sealed class SidecarRunner : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private SidecarRunner(Process process, int port, int adminPort)
+    {
+        _process = process;
+        Port = port;
+        Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
+        Admin = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{adminPort}") };
+    }
+
+    public int Port { get; }
+
+    /// <summary>Calls the function through the sidecar.</summary>
+    public HttpClient Client { get; }
+
+    /// <summary>The sidecar's admin port: /metrics, /healthz, /readyz.</summary>
+    public HttpClient Admin { get; }
+
+    /// <param name="name">The function name (faas.name, service.name).</param>
+    /// <param name="collector">Where spans go; null: an OTLP endpoint where nothing listens.</param>
+    /// <param name="settings">More sidecar settings, as Key=value (e.g. "IdleTimeout=00:00:00.4", "FunctionEnvironment:INIT_DELAY_MS=300").</param>
+    public static async Task<SidecarRunner> StartAsync(string name, CollectorRunner? collector, params string[] settings)
+    {
+        var port = LocalPostgres.FreePort();
+        var adminPort = LocalPostgres.FreePort();
+        var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        string[] args =
+        [
+            Built("agents", "Observability.Sidecar.Cli", "obs-sidecar.dll"),
+            "--name", name, "--version", "1",
+            "--port", $"{port}", "--admin-port", $"{adminPort}", "--upstream-port", $"{LocalPostgres.FreePort()}",
+            "--otlp-endpoint", collector?.OtlpHttpEndpoint.ToString() ?? $"http://127.0.0.1:{LocalPostgres.FreePort()}",
+            "--otlp-headers", "Authorization=Bearer " + CollectorRunner.WriteKey,
+            $"--Sidecar:FunctionEnvironment:FUNCTION_NAME={name}",
+            "--Logging:LogLevel:Default=Warning",
+            .. settings.Select(s => "--Sidecar:" + s),
+            "--", "dotnet", Built("samples", "HelloFunction", "HelloFunction.dll"),
+        ];
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(info)!;
+        var output = new System.Text.StringBuilder();
+        process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var runner = new SidecarRunner(process, port, adminPort);
+        await Poll.UntilAsync(
+            async () =>
+            {
+                if (process.HasExited)
+                {
+                    throw new InvalidOperationException($"obs-sidecar exited with {process.ExitCode}: {output}");
+                }
+
+                try
+                {
+                    return (await runner.Admin.GetAsync("/healthz")).IsSuccessStatusCode;
+                }
+                catch (HttpRequestException)
+                {
+                    return false;
+                }
+            },
+            up => up,
+            TimeSpan.FromSeconds(30),
+            "obs-sidecar to listen");
+        return runner;
+    }
+
+    /// <summary>A file built beside the tests, in the same configuration.</summary>
+    private static string Built(string folder, string project, string file)
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Observability.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
+        return Path.Combine(dir!.FullName, folder, project, "bin", configuration, "net10.0", file);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        Admin.Dispose();
+        if (!_process.HasExited)
+        {
+            // SIGTERM: the sidecar stops its function and flushes its spans, as under a real orchestrator.
+            using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await kill.WaitForExitAsync();
+            }
+
+            try
+            {
+                await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(15));
+            }
+            catch (TimeoutException)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+        }
+
+        _process.Dispose();
+    }
+}

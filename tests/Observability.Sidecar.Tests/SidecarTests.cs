@@ -1,0 +1,153 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Observability.Testing;
+
+namespace Observability.Sidecar.Tests;
+
+/// <summary>The sidecar supervising the real sample function, exporting to a real collector.</summary>
+public sealed class SidecarTests(PostgresDatabase database) : IClassFixture<PostgresDatabase>, IAsyncLifetime
+{
+    private CollectorRunner _collector = null!;
+
+    public async Task InitializeAsync() => _collector = await CollectorRunner.StartAsync(database.ConnectionString);
+
+    public async Task DisposeAsync() => await _collector.DisposeAsync();
+
+    [Fact]
+    public async Task A_slow_init_is_one_cold_start_with_its_phases_and_later_invocations_are_warm()
+    {
+        await using var sidecar = await SidecarRunner.StartAsync("cold-fn", _collector, "FunctionEnvironment:INIT_DELAY_MS=300");
+
+        for (var i = 0; i < 3; i++)
+        {
+            using var response = await sidecar.Client.GetAsync("/hello?name=x");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Contains("hello, x from cold-fn", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        var invocations = await SpansAsync("cold-fn", "GET /hello", n => n >= 3);
+        Assert.Equal([true, false, false], invocations.OrderBy(s => s.GetProperty("startTime").GetDateTime())
+            .Select(s => s.GetProperty("function").GetProperty("coldStart").GetBoolean()).ToArray());
+
+        var coldStart = Assert.Single(await SpansAsync("cold-fn", "faas.coldstart", n => n >= 1));
+        var trace = await _collector.Query.GetFromJsonAsync<JsonElement>($"/api/v1/traces/{coldStart.GetProperty("traceId").GetString()}");
+        var phases = trace.GetProperty("spans").EnumerateArray().Where(s => s.GetProperty("depth").GetInt32() == 1)
+            .ToDictionary(s => s.GetProperty("attributes").GetProperty("obs.coldstart.phase").GetString()!, s => s.GetProperty("durationNanos").GetInt64() / 1e6);
+        Assert.True(phases["init"] >= 300, $"init took {phases["init"]} ms, but the function sleeps 300 ms before listening");
+        Assert.True(phases.ContainsKey("first_request"));
+        var link = coldStart.GetProperty("links")[0];
+        var first = invocations.Single(s => s.GetProperty("function").GetProperty("coldStart").GetBoolean());
+        Assert.Equal(first.GetProperty("spanId").GetString(), link.GetProperty("spanId").GetString());
+
+        var metrics = await _collector.Query.GetStringAsync("/metrics");
+        Assert.Equal(1, MetricsText.Value(metrics, "faas_coldstarts_total{function=\"cold-fn\",version=\"1\",trigger=\"http\"}"));
+        Assert.Equal(3, MetricsText.Value(metrics, "faas_invocations_total{function=\"cold-fn\",version=\"1\",trigger=\"http\"}"));
+        Assert.Equal(1, MetricsText.Value(metrics, "faas_init_duration_seconds_count{function=\"cold-fn\",version=\"1\"}"));
+    }
+
+    [Fact]
+    public async Task A_function_calling_another_through_its_sidecar_makes_one_trace()
+    {
+        await using var b = await SidecarRunner.StartAsync("callee", _collector);
+        await using var a = await SidecarRunner.StartAsync("caller", _collector);
+
+        using var response = await a.Client.GetAsync($"/call?url=http://127.0.0.1:{b.Port}/hello?name=a");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("hello, a from callee", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        var callerSpan = Assert.Single(await SpansAsync("caller", "GET /call", n => n >= 1));
+        var calleeSpan = Assert.Single(await SpansAsync("callee", "GET /hello", n => n >= 1));
+        Assert.Equal(callerSpan.GetProperty("traceId").GetString(), calleeSpan.GetProperty("traceId").GetString());
+        Assert.Equal(callerSpan.GetProperty("spanId").GetString(), calleeSpan.GetProperty("parentSpanId").GetString());
+    }
+
+    [Fact]
+    public async Task A_caller_traceparent_is_continued_and_warm_ups_are_marked()
+    {
+        await using var sidecar = await SidecarRunner.StartAsync("continued", _collector);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/hello");
+        request.Headers.Add("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+        request.Headers.Add("X-Obs-Warmup", "1");
+        using var response = await sidecar.Client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        var span = Assert.Single(await SpansAsync("continued", "GET /hello", n => n >= 1));
+        Assert.Equal("0af7651916cd43dd8448eb211c80319c", span.GetProperty("traceId").GetString());
+        Assert.Equal("b7ad6b7169203331", span.GetProperty("parentSpanId").GetString());
+        Assert.True(span.GetProperty("warmUp").GetBoolean());
+    }
+
+    [Fact]
+    public async Task A_crash_is_a_failed_invocation_and_the_function_is_restarted()
+    {
+        await using var sidecar = await SidecarRunner.StartAsync("crasher", _collector, "RestartBackoff=00:00:00.05");
+        Assert.Equal(HttpStatusCode.OK, (await sidecar.Client.GetAsync("/hello")).StatusCode);
+
+        using var crash = await sidecar.Client.GetAsync("/crash");
+        Assert.True((int)crash.StatusCode >= 500, $"a crash answered {(int)crash.StatusCode}");
+
+        await Poll.UntilAsync(() => sidecar.Admin.GetStringAsync("/metrics"), m => MetricsText.Value(m, "obs_sidecar_function_starts_total") >= 2, what: "a restart");
+        Assert.Equal(HttpStatusCode.OK, (await sidecar.Client.GetAsync("/hello")).StatusCode);
+        var metrics = await sidecar.Admin.GetStringAsync("/metrics");
+        Assert.Equal(1, MetricsText.Value(metrics, "obs_sidecar_function_crashes_total"));
+        Assert.Equal(2, MetricsText.Value(metrics, "obs_sidecar_coldstarts_total"));
+    }
+
+    [Fact]
+    public async Task An_upstream_timeout_is_504_and_an_error_span()
+    {
+        await using var sidecar = await SidecarRunner.StartAsync("sluggish", _collector, "UpstreamTimeout=00:00:00.3");
+        using var response = await sidecar.Client.GetAsync("/slow?ms=3000");
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+
+        var span = Assert.Single(await SpansAsync("sluggish", "GET /slow", n => n >= 1));
+        Assert.Equal("error", span.GetProperty("status").GetProperty("code").GetString());
+        Assert.Equal(504, span.GetProperty("attributes").GetProperty("http.response.status_code").GetInt32());
+    }
+
+    [Fact]
+    public async Task After_the_idle_timeout_the_next_request_is_cold_again()
+    {
+        await using var sidecar = await SidecarRunner.StartAsync("sleepy", _collector, "IdleTimeout=00:00:00.4");
+        Assert.Equal(HttpStatusCode.OK, (await sidecar.Client.GetAsync("/hello")).StatusCode);
+        // A slow machine may already have stopped the function once before the first request: count from here.
+        var stops = MetricsText.Value(await sidecar.Admin.GetStringAsync("/metrics"), "obs_sidecar_idle_stops_total");
+        await Poll.UntilAsync(() => sidecar.Admin.GetStringAsync("/metrics"), m => MetricsText.Value(m, "obs_sidecar_idle_stops_total") > stops, what: "the idle stop");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await sidecar.Admin.GetAsync("/readyz")).StatusCode);
+
+        Assert.Equal(HttpStatusCode.OK, (await sidecar.Client.GetAsync("/hello")).StatusCode);
+        var spans = await SpansAsync("sleepy", "GET /hello", n => n >= 2);
+        Assert.All(spans, s => Assert.True(s.GetProperty("function").GetProperty("coldStart").GetBoolean()));
+        var coldStarts = await SpansAsync("sleepy", "faas.coldstart", n => n >= 2);
+        Assert.Equal(2, coldStarts.Count);
+    }
+
+    [Fact]
+    public async Task With_no_collector_every_request_still_succeeds()
+    {
+        await using var sidecar = await SidecarRunner.StartAsync("unobserved", null);
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await sidecar.Client.GetAsync("/hello")).StatusCode);
+        }
+    }
+
+    /// <summary>The spans of one function with one name, once the collector has at least as many as wanted.</summary>
+    private async Task<List<JsonElement>> SpansAsync(string function, string name, Func<int, bool> enough)
+    {
+        var traces = await Poll.UntilAsync(
+            async () => (await _collector.Query.GetFromJsonAsync<JsonElement>($"/api/v1/traces?service={function}&name={Uri.EscapeDataString(name)}&limit=100")).GetProperty("items").EnumerateArray().ToList(),
+            t => enough(t.Count),
+            TimeSpan.FromSeconds(20),
+            $"{name} spans of {function}");
+        var spans = new List<JsonElement>();
+        foreach (var t in traces)
+        {
+            var trace = await _collector.Query.GetFromJsonAsync<JsonElement>($"/api/v1/traces/{t.GetProperty("traceId").GetString()}");
+            spans.AddRange(trace.GetProperty("spans").EnumerateArray().Where(s => s.GetProperty("name").GetString() == name && s.GetProperty("service").GetString() == function));
+        }
+
+        return spans;
+    }
+}
