@@ -148,6 +148,12 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
             {
                 using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
                 await socket.ConnectAsync(_options.UpstreamHost, _options.UpstreamPort, _disposed.Token);
+                if (Equals(socket.LocalEndPoint, socket.RemoteEndPoint))
+                {
+                    // A TCP self-connect (source port == the port probed) is not the function listening.
+                    continue;
+                }
+
                 instance.MarkListening(_time.GetUtcNow().UtcDateTime);
                 // The idle clock starts when the function is ready, not when it was launched.
                 Interlocked.Exchange(ref _lastActivity, _time.GetTimestamp());

@@ -162,8 +162,34 @@ public sealed class LocalPostgres : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A port free now, chosen below the kernel's ephemeral range: a port handed out by bind(0) can be given
+    /// again to another process's port-0 listener or outgoing connection before its new owner binds it.
+    /// </summary>
     public static int FreePort()
     {
+        var ephemeralLow = 32768;
+        if (File.Exists("/proc/sys/net/ipv4/ip_local_port_range")
+            && int.TryParse(File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split('\t', ' ')[0], out var low))
+        {
+            ephemeralLow = low;
+        }
+
+        for (var attempt = 0; attempt < 100 && ephemeralLow > 11000; attempt++)
+        {
+            var port = Random.Shared.Next(10000, ephemeralLow);
+            try
+            {
+                using var probe = new TcpListener(IPAddress.Loopback, port);
+                probe.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // Taken: try another.
+            }
+        }
+
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
