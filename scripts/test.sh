@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 
 scripts/ensure-deps.sh
 dotnet build Observability.sln -c Release -warnaserror -nologo -clp:ErrorsOnly
+# Code style as .editorconfig says it (fix with: dotnet format Observability.sln).
+dotnet format Observability.sln --verify-no-changes --no-restore
 
 log=$(mktemp)
 status=0

@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Net;
-using Observability.Testing;
 using Grpc.Core;
 using Grpc.Net.Client;
+using Observability.Testing;
 using OpenTelemetry.Proto.Collector.Trace.V1;
 using static Observability.Testing.OtlpFactory;
 

@@ -6,8 +6,8 @@ using Microsoft.Extensions.Hosting;
 using Observability.Collector.Storage;
 using Observability.Testing;
 using OpenTelemetry.Proto.Trace.V1;
-using OtlpSpan = OpenTelemetry.Proto.Trace.V1.Span;
 using static Observability.Testing.OtlpFactory;
+using OtlpSpan = OpenTelemetry.Proto.Trace.V1.Span;
 
 namespace Observability.Collector.Tests;
 

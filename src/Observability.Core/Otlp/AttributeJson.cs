@@ -15,7 +15,7 @@ namespace Observability.Core.Otlp;
 public static class AttributeJson
 {
     [ThreadStatic]
-    private static ArrayBufferWriter<byte>? t_buffer;
+    private static ArrayBufferWriter<byte>? _threadBuffer;
 
     public static string Of(RepeatedField<KeyValue> attributes) =>
         attributes.Count == 0 ? "{}" : Write(attributes, static (w, a) => WriteObject(w, a));
@@ -24,7 +24,7 @@ public static class AttributeJson
 
     public static string Write<T>(T state, Action<Utf8JsonWriter, T> write)
     {
-        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(4096);
+        var buffer = _threadBuffer ??= new ArrayBufferWriter<byte>(4096);
         buffer.ResetWrittenCount();
         using (var writer = new Utf8JsonWriter(buffer))
         {
