@@ -28,7 +28,14 @@ internal sealed class SidecarRunner : IAsyncDisposable
     /// <param name="name">The function name (faas.name, service.name).</param>
     /// <param name="collector">Where spans go; null: an OTLP endpoint where nothing listens.</param>
     /// <param name="settings">More sidecar settings, as Key=value (e.g. "IdleTimeout=00:00:00.4", "FunctionEnvironment:INIT_DELAY_MS=300").</param>
-    public static async Task<SidecarRunner> StartAsync(string name, CollectorRunner? collector, params string[] settings)
+    public static Task<SidecarRunner> StartAsync(string name, CollectorRunner? collector, params string[] settings) =>
+        StartAsync(name, collector, ["dotnet", Built("samples", "HelloFunction", "HelloFunction.dll")], settings);
+
+    /// <summary>The Node.js sample function behind a sidecar.</summary>
+    public static Task<SidecarRunner> StartNodeAsync(string name, CollectorRunner collector) =>
+        StartAsync(name, collector, ["node", Path.Combine(RepositoryRoot, "samples", "node-hello", "server.js")], []);
+
+    private static async Task<SidecarRunner> StartAsync(string name, CollectorRunner? collector, string[] function, string[] settings)
     {
         var port = LocalPostgres.FreePort();
         var adminPort = LocalPostgres.FreePort();
@@ -43,7 +50,7 @@ internal sealed class SidecarRunner : IAsyncDisposable
             $"--Sidecar:FunctionEnvironment:FUNCTION_NAME={name}",
             "--Logging:LogLevel:Default=Warning",
             .. settings.Select(s => "--Sidecar:" + s),
-            "--", "dotnet", Built("samples", "HelloFunction", "HelloFunction.dll"),
+            "--", .. function,
         ];
         foreach (var arg in args)
         {
@@ -80,17 +87,25 @@ internal sealed class SidecarRunner : IAsyncDisposable
         return runner;
     }
 
+    private static string RepositoryRoot
+    {
+        get
+        {
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Observability.sln")))
+            {
+                dir = dir.Parent;
+            }
+
+            return dir?.FullName ?? throw new InvalidOperationException("Observability.sln not found above the test folder");
+        }
+    }
+
     /// <summary>A file built beside the tests, in the same configuration.</summary>
     private static string Built(string folder, string project, string file)
     {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Observability.sln")))
-        {
-            dir = dir.Parent;
-        }
-
         var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
-        return Path.Combine(dir!.FullName, folder, project, "bin", configuration, "net10.0", file);
+        return Path.Combine(RepositoryRoot, folder, project, "bin", configuration, "net10.0", file);
     }
 
     public async ValueTask DisposeAsync()

@@ -124,6 +124,22 @@ public sealed class SidecarTests(PostgresDatabase database) : IClassFixture<Post
     }
 
     [Fact]
+    public async Task A_node_function_gets_traces_and_a_cold_start_too()
+    {
+        await using var sidecar = await SidecarRunner.StartNodeAsync("node-fn", _collector);
+        for (var i = 0; i < 2; i++)
+        {
+            using var response = await sidecar.Client.GetAsync("/");
+            Assert.Equal("hello from node", (await response.Content.ReadAsStringAsync()).Trim());
+        }
+
+        var spans = await SpansAsync("node-fn", "GET /", n => n >= 2);
+        Assert.Equal([true, false], spans.OrderBy(s => s.GetProperty("startTime").GetDateTime())
+            .Select(s => s.GetProperty("function").GetProperty("coldStart").GetBoolean()).ToArray());
+        Assert.Single(await SpansAsync("node-fn", "faas.coldstart", n => n >= 1));
+    }
+
+    [Fact]
     public async Task With_no_collector_every_request_still_succeeds()
     {
         await using var sidecar = await SidecarRunner.StartAsync("unobserved", null);
