@@ -26,7 +26,7 @@ catch (ArgumentException e)
 var log = Console.Error;
 log.WriteLine($"Generating {options.Spans:N0} spans in requests of {options.SpansPerRequest}...");
 var payloads = SpanGenerator.Generate(options.Spans, options.SpansPerRequest);
-var warmup = payloads.Take((options.WarmupSpans + options.SpansPerRequest - 1) / options.SpansPerRequest).ToList();
+var warmup = payloads.Take(((options.WarmupSpans ?? options.Spans) + options.SpansPerRequest - 1) / options.SpansPerRequest).ToList();
 log.WriteLine($"{payloads.Count:N0} requests, {payloads.Sum(p => (long)p.Body.Length) / payloads.Count / 1024:N0} KiB each on average");
 
 await using var postgres = await PostgresServer.StartAsync();
@@ -37,6 +37,7 @@ await using var collector = await CollectorRunner.StartAsync(endToEndDatabase, o
 {
     o.Writers = options.Writers ?? o.Writers;
     o.BatchMaxRows = options.BatchRows ?? o.BatchMaxRows;
+    o.QueueCapacity = options.QueueCapacity ?? o.QueueCapacity;
 });
 var settings = collector.Services.GetRequiredService<IOptions<CollectorOptions>>().Value;
 
@@ -88,8 +89,7 @@ return 0; // a measurement, not a test: missed targets are reported, not failed
 async Task<RawCopyResult> RawCopyAsync(IReadOnlyList<Payload> set)
 {
     await SpanTable.ResetAsync(rawDatabase);
-    GC.Collect();
-    return await RawCopyBaseline.RunAsync(rawDatabase, set, settings.BatchMaxRows);
+    return await RawCopyBaseline.RunAsync(rawDatabase, set, settings.BatchMaxRows, options.RawConnections);
 }
 
 async Task<EndToEndResult> EndToEndAsync(IReadOnlyList<Payload> set)
@@ -98,11 +98,13 @@ async Task<EndToEndResult> EndToEndAsync(IReadOnlyList<Payload> set)
     GC.Collect();
     var before = await CollectorCounters.ReadAsync(collector.Query);
     var cpu = CpuUse.Now();
+    var gc = GcUse.Now();
     var load = await EndToEndLoad.RunAsync(collector.Ingest, set, options.Clients);
     cpu = CpuUse.Now() - cpu;
+    gc = GcUse.Now() - gc;
     var counters = await CollectorCounters.ReadAsync(collector.Query) - before;
     var stored = await SpanTable.CountAsync(endToEndDatabase);
     return new EndToEndResult(
         load.SpansPerSecond, load.AcknowledgedSpans, stored.Rows, stored.DistinctIds, load.Retries, counters.Dropped, counters.Duplicates,
-        counters.MeanBatchRows, counters.MeanCommitMilliseconds, CpuPerSpan.Of(cpu, load.AcknowledgedSpans));
+        counters.MeanBatchRows, counters.MeanCommitMilliseconds, CpuPerSpan.Of(cpu, load.AcknowledgedSpans), gc);
 }

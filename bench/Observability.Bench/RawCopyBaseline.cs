@@ -8,49 +8,67 @@ using OpenTelemetry.Proto.Collector.Trace.V1;
 namespace Observability.Bench;
 
 /// <summary>
-/// The floor the collector is measured against: the same spans, already mapped to rows, written with
-/// the collector's own <see cref="RowCopy"/> in batches of the collector's size, one transaction each,
-/// on one connection. Only the COPY and the commit are timed; decoding and mapping happen between batches.
+/// The floor the collector is measured against: the same spans, decoded and mapped to rows before the
+/// clock starts, written with the collector's own <see cref="RowCopy"/> in batches of the collector's size
+/// (whole requests until BatchMaxRows), one transaction each. Only the COPYs and commits are timed.
+/// One connection by default; --raw-connections N writes batches on N connections at once.
 /// </summary>
 internal static class RawCopyBaseline
 {
-    /// <returns>Spans per second of COPY+commit time, and the CPU used in that time.</returns>
-    public static async Task<RawCopyResult> RunAsync(string connectionString, IReadOnlyList<Payload> payloads, int batchRows)
+    public static async Task<RawCopyResult> RunAsync(string connectionString, IReadOnlyList<Payload> payloads, int batchRows, int connections)
     {
-        await using var conn = new NpgsqlConnection(connectionString);
-        await conn.OpenAsync();
-        var rules = new IngestRules();
-        var now = DateTime.UtcNow;
-        var batch = new List<SpanRow>(batchRows + payloads[0].Spans);
-        var timed = TimeSpan.Zero;
-        var cpu = default(CpuUse);
-        long written = 0;
-        for (var i = 0; i < payloads.Count; i++)
+        var batches = MapToBatches(payloads, batchRows);
+        var conns = await Task.WhenAll(Enumerable.Range(0, connections).Select(async _ =>
         {
-            // Whole requests until the batch is full, as the collector's writer fills its batches.
-            var request = ExportTraceServiceRequest.Parser.ParseFrom(payloads[i].Body);
-            batch.AddRange(OtlpTraceMapper.Map(request, now, rules).Rows);
-            if (batch.Count < batchRows && i < payloads.Count - 1)
+            var conn = new NpgsqlConnection(connectionString);
+            await conn.OpenAsync();
+            return conn;
+        }));
+        try
+        {
+            GC.Collect();
+            var next = -1;
+            var cpu = CpuUse.Now();
+            var started = Stopwatch.GetTimestamp();
+            await Task.WhenAll(conns.Select(conn => Task.Run(async () =>
             {
-                continue;
-            }
-
-            var cpuBefore = CpuUse.Now();
-            timed += await CopyAsync(conn, batch);
-            cpu += CpuUse.Now() - cpuBefore;
-            written += batch.Count;
-            batch.Clear();
+                int i;
+                while ((i = Interlocked.Increment(ref next)) < batches.Count)
+                {
+                    await using var tx = await conn.BeginTransactionAsync();
+                    await RowCopy.CopySpansAsync(conn, "spans", batches[i], CancellationToken.None);
+                    await tx.CommitAsync();
+                }
+            })));
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            var spans = batches.Sum(b => b.Count);
+            return new RawCopyResult(spans / elapsed.TotalSeconds, CpuPerSpan.Of(CpuUse.Now() - cpu, spans));
         }
-
-        return new RawCopyResult(written / timed.TotalSeconds, CpuPerSpan.Of(cpu, written));
+        finally
+        {
+            foreach (var conn in conns)
+            {
+                await conn.DisposeAsync();
+            }
+        }
     }
 
-    private static async Task<TimeSpan> CopyAsync(NpgsqlConnection conn, List<SpanRow> rows)
+    /// <summary>Whole requests per batch until it holds at least <paramref name="batchRows"/>, as the collector's writer fills its batches.</summary>
+    private static List<List<SpanRow>> MapToBatches(IReadOnlyList<Payload> payloads, int batchRows)
     {
-        var started = Stopwatch.GetTimestamp();
-        await using var tx = await conn.BeginTransactionAsync();
-        await RowCopy.CopySpansAsync(conn, "spans", rows, CancellationToken.None);
-        await tx.CommitAsync();
-        return Stopwatch.GetElapsedTime(started);
+        var rules = new IngestRules();
+        var now = DateTime.UtcNow;
+        var batches = new List<List<SpanRow>> { new() };
+        foreach (var payload in payloads)
+        {
+            if (batches[^1].Count >= batchRows)
+            {
+                batches.Add([]);
+            }
+
+            batches[^1].AddRange(OtlpTraceMapper.Map(ExportTraceServiceRequest.Parser.ParseFrom(payload.Body), now, rules).Rows);
+        }
+
+        return batches;
     }
 }

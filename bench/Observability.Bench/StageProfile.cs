@@ -8,7 +8,6 @@ using OpenTelemetry.Proto.Collector.Trace.V1;
 
 namespace Observability.Bench;
 
-/// <summary>One step of the collector's ingest path and what it cost.</summary>
 /// <summary>One step of the collector's ingest path: wall time, and the part of it this process spent on CPU.</summary>
 internal sealed record StageCost(string Stage, double MicrosecondsPerSpan, double ProcessCpuMicrosecondsPerSpan, double Share);
 
