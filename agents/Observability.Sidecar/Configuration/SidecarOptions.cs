@@ -71,7 +71,20 @@ public sealed class SidecarOptions : IValidatableObject
     /// <summary>Headers sent with every export, as "k=v,k2=v2". Default: OTEL_EXPORTER_OTLP_HEADERS (e.g. Authorization=Bearer KEY).</summary>
     public string? OtlpHeaders { get; set; }
 
+    /// <summary>
+    /// Folder where spans that could not be exported wait (the OTLP exporter's disk retry, replayed every
+    /// 60 s). Created owner-only (0700). Default: a folder per instance under the temp folder; "" turns it off.
+    /// </summary>
+    public string? SpoolDirectory { get; set; }
+
     public bool Supervises => Command.Count > 0;
+
+    public string? EffectiveSpoolDirectory => SpoolDirectory switch
+    {
+        null => Path.Combine(Path.GetTempPath(), "obs-sidecar-spool", $"{FunctionName}-{Instance}"),
+        "" => null,
+        var dir => dir,
+    };
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Observability.Core.Semantics;
 using Observability.Sidecar.Configuration;
 using OpenTelemetry;
@@ -51,6 +53,22 @@ public static class SidecarTracing
         if (endpoint is null)
         {
             return builder.Build();
+        }
+
+        if (options.EffectiveSpoolDirectory is { } spool)
+        {
+            // The exporter reads its (experimental) disk-retry settings from configuration; giving the SDK its
+            // own configuration keeps them out of the process environment the function inherits.
+            Directory.CreateDirectory(spool, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            var configuration = new ConfigurationBuilder()
+                .AddEnvironmentVariables()
+                .AddInMemoryCollection(new Dictionary<string, string?>
+                {
+                    ["OTEL_DOTNET_EXPERIMENTAL_OTLP_RETRY"] = "disk",
+                    ["OTEL_DOTNET_EXPERIMENTAL_OTLP_DISK_RETRY_DIRECTORY_PATH"] = spool,
+                })
+                .Build();
+            builder.ConfigureServices(services => services.AddSingleton<IConfiguration>(configuration));
         }
 
         return builder.AddOtlpExporter(o =>

@@ -1,0 +1,62 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Observability.Collector.Hosting;
+using Observability.Testing;
+
+namespace Observability.Sidecar.Tests;
+
+/// <summary>The collector goes away under traffic and comes back: no request fails, and no span is lost.</summary>
+public sealed class CollectorOutageTests(PostgresDatabase database) : IClassFixture<PostgresDatabase>
+{
+    [Fact]
+    public async Task Spans_made_while_the_collector_is_down_arrive_once_it_is_back()
+    {
+        // Fixed ports, so that the collector comes back where the sidecar exports.
+        var (grpc, otlp, http) = (LocalPostgres.FreePort(), LocalPostgres.FreePort(), LocalPostgres.FreePort());
+        void Ports(Collector.Configuration.CollectorOptions o) => (o.OtlpGrpcPort, o.OtlpHttpPort, o.HttpPort) = (grpc, otlp, http);
+        var collector = await CollectorRunner.StartAsync(database.ConnectionString, Ports);
+        await using var sidecar = await SidecarRunner.StartAsync("outage-fn", collector);
+        try
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                Assert.Equal(HttpStatusCode.OK, (await sidecar.Client.GetAsync("/hello")).StatusCode);
+            }
+
+            await Poll.UntilAsync(() => CountAsync(collector), n => n == 5, what: "spans before the outage");
+            await collector.DisposeAsync();
+
+            for (var i = 0; i < 10; i++)
+            {
+                Assert.Equal(HttpStatusCode.OK, (await sidecar.Client.GetAsync("/hello")).StatusCode);
+            }
+
+            // Let the sidecar try (and fail) to export while the collector is away, so the spans go to its spool.
+            await Poll.UntilAsync(() => Task.FromResult(SpooledBlobs("outage-fn")), n => n > 0, TimeSpan.FromSeconds(30), "spans spooled to disk");
+            collector = await CollectorRunner.StartAsync(database.ConnectionString, Ports);
+
+            // The exporter replays its spool every 60 s.
+            await Poll.UntilAsync(() => CountAsync(collector), n => n >= 15, TimeSpan.FromSeconds(150), "spooled spans delivered");
+            Assert.Equal(15, await CountAsync(collector));
+        }
+        finally
+        {
+            await collector.DisposeAsync();
+        }
+    }
+
+    private static int SpooledBlobs(string function)
+    {
+        var spool = Path.Combine(Path.GetTempPath(), "obs-sidecar-spool");
+        return Directory.Exists(spool)
+            ? Directory.EnumerateFiles(spool, "*.blob", SearchOption.AllDirectories).Count(f => f.Contains(function, StringComparison.Ordinal))
+            : 0;
+    }
+
+    private static async Task<int> CountAsync(CollectorRunner collector)
+    {
+        var traces = await collector.Query.GetFromJsonAsync<JsonElement>("/api/v1/traces?service=outage-fn&name=GET%20/hello&limit=100");
+        return traces.GetProperty("items").GetArrayLength();
+    }
+}
