@@ -9,8 +9,10 @@ internal sealed record BenchOptions
     public int SpansPerRequest { get; init; } = 500;
     public int Clients { get; init; } = 8;
     public int Rounds { get; init; } = 3;
+
     /// <summary>Spans in the warm-up round; null for as many as a measured round (JIT tiering and GC sizing take that long to settle).</summary>
     public int? WarmupSpans { get; init; }
+
     public int RawConnections { get; init; } = 1;
 
     /// <summary>Collector writers; null keeps the collector's default.</summary>
