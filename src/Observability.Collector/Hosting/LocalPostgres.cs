@@ -42,11 +42,38 @@ public sealed class LocalPostgres : IAsyncDisposable
     {
         var bin = FindBinaries();
         var owns = dataDirectory is null;
+        if (owns)
+        {
+            RemoveStaleTemporaryClusters();
+        }
+
         var root = dataDirectory ?? Path.Combine(Path.GetTempPath(), "obs-pg-" + Guid.NewGuid().ToString("N")[..12]);
         var pg = new LocalPostgres(bin, Path.GetFullPath(root), port ?? FreePort(), owns, durable);
         await pg.InitAsync(ct);
         await pg.StartServerAsync(ct);
         return pg;
+    }
+
+    // Temporary clusters of earlier runs whose process exited before it could delete them (a test host
+    // killed at exit, say): a folder with no postmaster.pid has no server running in it. Only folders
+    // untouched for 10 minutes: a parallel run may be initialising one right now.
+    private static void RemoveStaleTemporaryClusters()
+    {
+        foreach (var dir in Directory.EnumerateDirectories(Path.GetTempPath(), "obs-pg-*"))
+        {
+            if (!File.Exists(Path.Combine(dir, "data", "postmaster.pid"))
+                && Directory.GetLastWriteTimeUtc(dir) < DateTime.UtcNow.AddMinutes(-10))
+            {
+                try
+                {
+                    Directory.Delete(dir, recursive: true);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // Another run may be creating or removing it right now.
+                }
+            }
+        }
     }
 
     /// <summary>The newest PostgreSQL server binaries on the machine, or OBS_PG_BIN.</summary>
@@ -96,9 +123,9 @@ public sealed class LocalPostgres : IAsyncDisposable
             {
                 Directory.Delete(DataDirectory, recursive: true);
             }
-            catch (IOException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                // A leftover temp folder is not worth failing for.
+                // A leftover temp folder is not worth failing for; the next start sweeps it.
             }
         }
     }
