@@ -26,7 +26,6 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
     private readonly CancellationTokenSource _disposed = new();
     private FunctionInstance? _current;
     private int _crashesInARow;
-    private bool _stoppedForIdle;
     private int _inFlight;
     private int _stopping;
     private long _lastActivity;
@@ -187,7 +186,8 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
 
             _current = null;
             _metrics.FunctionUp.Set(0);
-            if (_stoppedForIdle || _disposed.IsCancellationRequested)
+            // An instance stopped for idleness is no longer current, so it returned above.
+            if (_disposed.IsCancellationRequested)
             {
                 return;
             }
@@ -252,7 +252,6 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
                 return;
             }
 
-            _stoppedForIdle = true;
             _current = null;
             _metrics.FunctionUp.Set(0);
             _metrics.IdleStops.Inc();
@@ -264,7 +263,6 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
         }
 
         await StopProcessAsync(instance.Process);
-        _stoppedForIdle = false;
     }
 
     private async Task StopProcessAsync(Process process)

@@ -247,7 +247,8 @@ public sealed class TraceStore(NpgsqlDataSource dataSource)
         while (await reader.ReadAsync(ct))
         {
             string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
-            JsonElement Json(int i) => JsonDocument.Parse(reader.GetString(i)).RootElement;
+            // Deserialize to JsonElement: a self-contained copy, no pooled JsonDocument left undisposed.
+            JsonElement Json(int i) => JsonSerializer.Deserialize<JsonElement>(reader.GetString(i));
             spans.Add(new StoredSpan(
                 reader.GetFieldValue<byte[]>(0),
                 reader.GetFieldValue<byte[]>(1),
