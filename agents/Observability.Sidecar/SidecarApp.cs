@@ -10,6 +10,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Observability.Sidecar.Configuration;
 using Observability.Sidecar.Proxy;
+using Observability.Sidecar.Snapshots;
 using Observability.Sidecar.Supervision;
 using Observability.Sidecar.Telemetry;
 using OpenTelemetry.Trace;
@@ -49,6 +50,7 @@ public static class SidecarApp
         services.AddSingleton(new LogTail(options.LogLines));
         services.AddSingleton<FunctionSupervisor>();
         services.AddSingleton<ColdStartRecorder>();
+        services.AddSingleton<SnapshotService>();
         services.AddSingleton<InvocationProxy>();
         services.AddSingleton(_ => SidecarTracing.Build(options));
         services.AddHttpForwarder();
@@ -91,14 +93,14 @@ public static class SidecarApp
     }
 
     /// <summary>Starts the function with the sidecar and stops it (and flushes spans) when the sidecar stops.</summary>
-    private sealed class SupervisorLifetime(FunctionSupervisor supervisor, TracerProvider tracing, IOptions<SidecarOptions> options) : IHostedService
+    private sealed class SupervisorLifetime(FunctionSupervisor supervisor, SnapshotService snapshots, TracerProvider tracing) : IHostedService
     {
-        public Task StartAsync(CancellationToken cancellationToken) =>
-            options.Value.Supervises ? supervisor.StartAsync(cancellationToken) : Task.CompletedTask;
+        public Task StartAsync(CancellationToken cancellationToken) => supervisor.StartAsync(cancellationToken);
 
         public async Task StopAsync(CancellationToken cancellationToken)
         {
             await supervisor.DisposeAsync();
+            await snapshots.DisposeAsync();
             tracing.ForceFlush(5000);
         }
     }

@@ -84,11 +84,21 @@ app.MapGet("/call", async (string url, HttpRequest request, CancellationToken ct
     }
 });
 
-app.MapPost("/echo", async (HttpRequest request, CancellationToken ct) =>
+// Echoes the body back; with ?status=500 (any 200-599) answers with that status: a failure with a body both ways.
+app.MapPost("/echo", async (HttpContext context, int? status) =>
 {
+    if (status is < 200 or > 599)
+    {
+        context.Response.StatusCode = StatusCodes.Status400BadRequest;
+        await context.Response.WriteAsync($"status must be 200-599, not {status}");
+        return;
+    }
+
     using var body = new MemoryStream();
-    await request.Body.CopyToAsync(body, ct);
-    return Results.Bytes(body.ToArray(), request.ContentType ?? "application/octet-stream");
+    await context.Request.Body.CopyToAsync(body, context.RequestAborted);
+    context.Response.StatusCode = status ?? StatusCodes.Status200OK;
+    context.Response.ContentType = context.Request.ContentType ?? "application/octet-stream";
+    await context.Response.Body.WriteAsync(body.ToArray(), context.RequestAborted);
 });
 
 if (initDelayMs > 0)

@@ -68,6 +68,7 @@ public static class CollectorApp
         services.AddSingleton<IngestService>();
         services.AddSingleton<OtlpHttpReceiver>();
         services.AddSingleton<TraceStore>();
+        services.AddSingleton<SnapshotStore>();
         services.AddHostedService<DatabaseStartup>();
         services.AddHostedService<BatchWriter>();
         services.AddHostedService<RetentionService>();

@@ -79,7 +79,7 @@ public sealed class SidecarTests(PostgresDatabase database) : IClassFixture<Post
     }
 
     [Fact]
-    public async Task A_crash_is_a_failed_invocation_and_the_function_is_restarted()
+    public async Task A_crash_is_a_failed_invocation_with_a_snapshot_and_the_function_is_restarted()
     {
         await using var sidecar = await SidecarRunner.StartAsync("crasher", _collector, "RestartBackoff=00:00:00.05");
         Assert.Equal(HttpStatusCode.OK, (await sidecar.Client.GetAsync("/hello")).StatusCode);
@@ -92,10 +92,78 @@ public sealed class SidecarTests(PostgresDatabase database) : IClassFixture<Post
         var metrics = await sidecar.Admin.GetStringAsync("/metrics");
         Assert.Equal(1, MetricsText.Value(metrics, "obs_sidecar_function_crashes_total"));
         Assert.Equal(2, MetricsText.Value(metrics, "obs_sidecar_coldstarts_total"));
+
+        // One snapshot for the crash, on the trace of the request it cut off, with the process's last words.
+        var snapshot = Assert.Single(await SnapshotsAsync("crasher", 1));
+        var crashSpan = Assert.Single(await SpansAsync("crasher", "GET /crash", n => n >= 1));
+        Assert.Equal("crash", snapshot.GetProperty("trigger").GetString());
+        Assert.Equal(crashSpan.GetProperty("traceId").GetString(), snapshot.GetProperty("traceId").GetString());
+        var body = snapshot.GetProperty("snapshot");
+        Assert.Equal(3, body.GetProperty("process").GetProperty("exitCode").GetInt32());
+        Assert.Contains(body.GetProperty("logs").EnumerateArray(), l => l.GetString()!.Contains("crashing on request, exit code 3", StringComparison.Ordinal));
+        Assert.Equal("/crash", body.GetProperty("request").GetProperty("url").GetString());
     }
 
     [Fact]
-    public async Task An_upstream_timeout_is_504_and_an_error_span()
+    public async Task A_server_error_is_a_snapshot_with_request_response_logs_and_process_state()
+    {
+        await using var sidecar = await SidecarRunner.StartAsync("failing", _collector);
+        using var content = new StringContent("{\"order\": 42}", System.Text.Encoding.UTF8, "application/json");
+        using var response = await sidecar.Client.PostAsync("/echo?status=500", content);
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Equal("{\"order\": 42}", await response.Content.ReadAsStringAsync());
+
+        var snapshot = Assert.Single(await SnapshotsAsync("failing", 1));
+        var span = Assert.Single(await SpansAsync("failing", "POST /echo", n => n >= 1));
+        Assert.Equal("status_5xx", snapshot.GetProperty("trigger").GetString());
+        Assert.Equal(span.GetProperty("spanId").GetString(), snapshot.GetProperty("spanId").GetString());
+        var body = snapshot.GetProperty("snapshot");
+        Assert.Equal("POST", body.GetProperty("request").GetProperty("method").GetString());
+        Assert.Equal("{\"order\": 42}", body.GetProperty("request").GetProperty("body").GetString());
+        Assert.Equal(500, body.GetProperty("response").GetProperty("status").GetInt32());
+        Assert.Equal("{\"order\": 42}", body.GetProperty("response").GetProperty("body").GetString());
+        Assert.Contains(body.GetProperty("logs").EnumerateArray(), l => l.GetString()!.Contains("failing: POST /echo?status=500", StringComparison.Ordinal));
+        var process = body.GetProperty("process");
+        Assert.True(process.GetProperty("rssBytes").GetInt64() > 1_000_000);
+        Assert.True(process.GetProperty("threads").GetInt32() > 1);
+        Assert.Equal("failing", body.GetProperty("environment").GetProperty("FUNCTION_NAME").GetString());
+        Assert.Equal(1, MetricsText.Value(await sidecar.Admin.GetStringAsync("/metrics"), "obs_sidecar_snapshots_total{trigger=\"status_5xx\"}"));
+    }
+
+    [Fact]
+    public async Task Secrets_in_headers_bodies_urls_and_environment_never_reach_the_database()
+    {
+        string[] secrets = ["hdr-bearer-0a1b2c3d4e", "cookie-5f6a7b8c", "apikey-9d0e1f2a", "body-pw-3b4c5d6e", "query-tok-7f8a9b0c", "env-pw-1c2d3e4f", "conn-pw-5a6b7c8d", "custom-9e0f1a2b"];
+        await using var sidecar = await SidecarRunner.StartAsync(
+            "secretive",
+            _collector,
+            $"FunctionEnvironment:DB_PASSWORD={secrets[5]}",
+            $"FunctionEnvironment:ConnectionStrings__Main=Host=db;Username=app;Password={secrets[6]}",
+            "RedactPatterns:0=custom-[0-9a-f]{8}");
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/echo?status=500&access_token={secrets[4]}")
+        {
+            Content = new StringContent($"{{\"user\": \"ann\", \"password\": \"{secrets[3]}\", \"note\": \"{secrets[7]}\"}}", System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("Authorization", "Bearer " + secrets[0]);
+        request.Headers.Add("Cookie", "session=" + secrets[1]);
+        request.Headers.Add("X-Api-Key", secrets[2]);
+        using var response = await sidecar.Client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+
+        var body = Assert.Single(await SnapshotsAsync("secretive", 1)).GetProperty("snapshot");
+        Assert.Equal("[REDACTED]", body.GetProperty("request").GetProperty("headers").GetProperty("Authorization").GetString());
+        Assert.Equal("[REDACTED]", body.GetProperty("environment").GetProperty("DB_PASSWORD").GetString());
+        Assert.Contains("\"user\": \"ann\"", body.GetProperty("request").GetProperty("body").GetString(), StringComparison.Ordinal);
+        await Poll.UntilAsync(() => SpansAsync("secretive", "POST /echo", n => n >= 1), s => s.Count == 1);
+
+        var everything = await Sql.ScalarAsync<string>(database.ConnectionString,
+            "SELECT coalesce((SELECT string_agg(l::text, ' ') FROM logs l), '') || coalesce((SELECT string_agg(s::text, ' ') FROM spans s), '')");
+        Assert.Contains("secretive", everything, StringComparison.Ordinal);
+        Assert.All(secrets, secret => Assert.DoesNotContain(secret, everything, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task An_upstream_timeout_is_504_an_error_span_and_a_snapshot()
     {
         await using var sidecar = await SidecarRunner.StartAsync("sluggish", _collector, "UpstreamTimeout=00:00:00.3");
         using var response = await sidecar.Client.GetAsync("/slow?ms=3000");
@@ -104,6 +172,10 @@ public sealed class SidecarTests(PostgresDatabase database) : IClassFixture<Post
         var span = Assert.Single(await SpansAsync("sluggish", "GET /slow", n => n >= 1));
         Assert.Equal("error", span.GetProperty("status").GetProperty("code").GetString());
         Assert.Equal(504, span.GetProperty("attributes").GetProperty("http.response.status_code").GetInt32());
+        var snapshot = Assert.Single(await SnapshotsAsync("sluggish", 1));
+        Assert.Equal("timeout", snapshot.GetProperty("trigger").GetString());
+        Assert.Equal(span.GetProperty("spanId").GetString(), snapshot.GetProperty("spanId").GetString());
+        Assert.Equal(504, snapshot.GetProperty("snapshot").GetProperty("response").GetProperty("status").GetInt32());
     }
 
     [Fact]
@@ -148,6 +220,13 @@ public sealed class SidecarTests(PostgresDatabase database) : IClassFixture<Post
             Assert.Equal(HttpStatusCode.OK, (await sidecar.Client.GetAsync("/hello")).StatusCode);
         }
     }
+
+    private async Task<List<JsonElement>> SnapshotsAsync(string function, int atLeast) =>
+        await Poll.UntilAsync(
+            async () => (await _collector.Query.GetFromJsonAsync<JsonElement>($"/api/v1/snapshots?function={function}")).GetProperty("items").EnumerateArray().ToList(),
+            s => s.Count >= atLeast,
+            TimeSpan.FromSeconds(20),
+            $"failure snapshots of {function}");
 
     /// <summary>The spans of one function with one name, once the collector has at least as many as wanted.</summary>
     private async Task<List<JsonElement>> SpansAsync(string function, string name, Func<int, bool> enough)

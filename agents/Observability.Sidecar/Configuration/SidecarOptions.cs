@@ -77,7 +77,46 @@ public sealed class SidecarOptions : IValidatableObject
     /// </summary>
     public string? SpoolDirectory { get; set; }
 
+    /// <summary>Attach mode: the function's process id. Unset: the process listening on UpstreamPort is found through /proc.</summary>
+    public int? Pid { get; set; }
+
+    /// <summary>
+    /// Share of traces exported, 0 to 1, decided by trace id (so every sidecar keeps or drops the same traces).
+    /// Errors, cold starts and their records are always exported. Default 1 (all).
+    /// </summary>
+    [Range(0.0, 1.0)]
+    public double SamplingRatio { get; set; } = 1.0;
+
+    /// <summary>Bytes of each request and response body kept for failure snapshots. Default 4096; 0 keeps none.</summary>
+    [Range(0, 1_048_576)]
+    public int SnapshotBodyBytes { get; set; } = 4096;
+
+    /// <summary>Failure snapshots taken per minute at most; more are counted and dropped. Default 30; 0 turns snapshots off.</summary>
+    [Range(0, 10_000)]
+    public int MaxSnapshotsPerMinute { get; set; } = 30;
+
+    /// <summary>Undelivered snapshots kept on disk at most; more are counted and dropped. Default 1000.</summary>
+    [Range(1, 1_000_000)]
+    public int SnapshotSpoolMaxFiles { get; set; } = 1000;
+
+    /// <summary>Header names redacted in snapshots on top of Authorization, Proxy-Authorization, Cookie, Set-Cookie and secret-looking names.</summary>
+    public IList<string> RedactHeaders { get; } = [];
+
+    /// <summary>Regular expressions whose matches are redacted from every captured text (bodies, URLs, logs, environment).</summary>
+    public IList<string> RedactPatterns { get; } = [];
+
     public bool Supervises => Command.Count > 0;
+
+    public Uri? EffectiveOtlpEndpoint => OtlpEndpoint
+        ?? (Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT") is { Length: > 0 } env ? new Uri(env) : null);
+
+    /// <summary>OtlpHeaders (or OTEL_EXPORTER_OTLP_HEADERS) parsed as the OpenTelemetry spec says: k=v pairs, comma-separated, values percent-encoded.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> EffectiveOtlpHeaders =>
+        [.. (OtlpHeaders ?? Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_HEADERS") ?? string.Empty)
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(pair => pair.Split('=', 2))
+            .Where(kv => kv.Length == 2)
+            .Select(kv => KeyValuePair.Create(kv[0].Trim(), Uri.UnescapeDataString(kv[1].Trim())))];
 
     public string? EffectiveSpoolDirectory => SpoolDirectory switch
     {
@@ -108,9 +147,35 @@ public sealed class SidecarOptions : IValidatableObject
             yield return new ValidationResult("Sidecar:IdleTimeout (--idle-timeout) needs supervise mode (a command after --): the sidecar can only stop and start a function it launched.", [nameof(IdleTimeout)]);
         }
 
+        if (Pid is not null && Supervises)
+        {
+            yield return new ValidationResult("Sidecar:Pid (--pid) is for attach mode; with a command after -- the sidecar starts the function itself.", [nameof(Pid)]);
+        }
+
+        foreach (var pattern in RedactPatterns)
+        {
+            if (!IsValidRegex(pattern))
+            {
+                yield return new ValidationResult($"Sidecar:RedactPatterns: \"{pattern}\" is not a valid regular expression.", [nameof(RedactPatterns)]);
+            }
+        }
+
         if (OtlpEndpoint is { } endpoint && !endpoint.IsAbsoluteUri)
         {
             yield return new ValidationResult("Sidecar:OtlpEndpoint must be an absolute http(s) URL, e.g. http://collector:4318.", [nameof(OtlpEndpoint)]);
+        }
+    }
+
+    private static bool IsValidRegex(string pattern)
+    {
+        try
+        {
+            _ = new System.Text.RegularExpressions.Regex(pattern, System.Text.RegularExpressions.RegexOptions.None, TimeSpan.FromSeconds(1));
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
         }
     }
 }

@@ -1,10 +1,13 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Observability.Core.Semantics;
 using Observability.Sidecar.Configuration;
+using Observability.Sidecar.Snapshots;
 using Observability.Sidecar.Supervision;
 using Observability.Sidecar.Telemetry;
 using Yarp.ReverseProxy.Forwarder;
@@ -21,10 +24,14 @@ public sealed class InvocationProxy(
     IHttpForwarder forwarder,
     FunctionSupervisor supervisor,
     ColdStartRecorder coldStarts,
+    SnapshotService snapshots,
     SidecarMetrics metrics,
     IOptions<SidecarOptions> options,
     TimeProvider time) : IDisposable
 {
+    // How long a failed connection waits for the process to be seen exiting, to tell a crash from a reset.
+    private static readonly TimeSpan CrashGrace = TimeSpan.FromMilliseconds(500);
+
     private readonly SidecarOptions _options = options.Value;
     private readonly string _upstream = $"http://{options.Value.UpstreamHost}:{options.Value.UpstreamPort}/";
     private readonly ForwarderRequestConfig _requestConfig = new() { ActivityTimeout = options.Value.UpstreamTimeout };
@@ -54,23 +61,27 @@ public sealed class InvocationProxy(
         catch (Exception e) when (e is TimeoutException or InvalidOperationException)
         {
             await FailAsync(http, span, StatusCodes.Status503ServiceUnavailable, "function not ready: " + e.Message);
+            snapshots.Capture(Failure(http, span, received, FailureTrigger.NotReady, supervisor.Current, null, null) with { Error = e.Message });
             return;
         }
 
         var cold = instance.TryClaimColdStart();
         span?.SetTag(FaasConventions.FaasColdStart, cold);
 
+        var (requestBody, responseBody) = Capture(http);
         var forwarded = time.GetTimestamp();
         var error = await forwarder.SendAsync(http, _upstream, _client, _requestConfig, TraceContextTransformer.Instance);
         metrics.UpstreamDuration.Observe(time.GetElapsedTime(forwarded).TotalSeconds);
+        string? trigger = null, detail = null;
         if (error != ForwarderError.None)
         {
-            var status = error == ForwarderError.RequestTimedOut ? StatusCodes.Status504GatewayTimeout : http.Response.StatusCode;
-            var detail = http.Features.Get<IForwarderErrorFeature>()?.Exception?.Message ?? error.ToString();
-            span?.SetStatus(ActivityStatusCode.Error, $"{error}: {detail}");
+            var exception = http.Features.Get<IForwarderErrorFeature>()?.Exception;
+            detail = $"{error}: {exception?.Message ?? error.ToString()}";
+            span?.SetStatus(ActivityStatusCode.Error, detail);
+            trigger = await FailureTriggerAsync(error, exception, instance);
             if (!http.Response.HasStarted)
             {
-                http.Response.StatusCode = status;
+                http.Response.StatusCode = error == ForwarderError.RequestTimedOut ? StatusCodes.Status504GatewayTimeout : http.Response.StatusCode;
             }
         }
 
@@ -80,6 +91,16 @@ public sealed class InvocationProxy(
         if (code >= 500)
         {
             span?.SetStatus(ActivityStatusCode.Error);
+            trigger ??= FailureTrigger.ServerError;
+        }
+
+        if (trigger is not null && (trigger != FailureTrigger.Crash || instance.TryClaimCrashReport()))
+        {
+            snapshots.Capture(Failure(http, span, received, trigger, instance, requestBody, responseBody) with
+            {
+                Error = detail,
+                ExitCode = trigger == FailureTrigger.Crash ? instance.Exited.Result : null,
+            });
         }
 
         if (span is not null && cold)
@@ -87,6 +108,81 @@ public sealed class InvocationProxy(
             coldStarts.Record(instance, await instance.Listening, received, time.GetUtcNow().UtcDateTime, span.Context);
         }
     }
+
+    /// <summary>Tees the request and response bodies so a failure snapshot can show their first bytes.</summary>
+    private (CapturingStream? Request, CapturingStream? Response) Capture(HttpContext http)
+    {
+        // An upgraded connection (WebSocket) is a tunnel, not a body: leave it alone.
+        if (_options.SnapshotBodyBytes == 0 || http.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true)
+        {
+            return (null, null);
+        }
+
+        var request = new CapturingStream(http.Request.Body, _options.SnapshotBodyBytes);
+        var response = new CapturingStream(http.Response.Body, _options.SnapshotBodyBytes);
+        http.Request.Body = request;
+        http.Response.Body = response;
+        return (request, response);
+    }
+
+    /// <summary>Which failure a forwarding error is; a refused or cut connection is a crash when the process died with it.</summary>
+    private async Task<string?> FailureTriggerAsync(ForwarderError error, Exception? exception, FunctionInstance instance)
+    {
+        if (error == ForwarderError.RequestTimedOut)
+        {
+            return FailureTrigger.Timeout;
+        }
+
+        if (error is ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.ResponseBodyCanceled
+            or ForwarderError.RequestBodyClient or ForwarderError.ResponseBodyClient or ForwarderError.UpgradeRequestCanceled)
+        {
+            return null; // The client went away: not the function's failure.
+        }
+
+        try
+        {
+            await instance.Exited.WaitAsync(CrashGrace, time);
+            return FailureTrigger.Crash;
+        }
+        catch (TimeoutException)
+        {
+            return FindSocketError(exception) == SocketError.ConnectionRefused ? FailureTrigger.Refused : FailureTrigger.Reset;
+        }
+    }
+
+    private static SocketError? FindSocketError(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is SocketException socket)
+            {
+                return socket.SocketErrorCode;
+            }
+        }
+
+        return null;
+    }
+
+    private static FailureContext Failure(HttpContext http, Activity? span, DateTime received, string trigger, FunctionInstance? instance, CapturingStream? requestBody, CapturingStream? responseBody) => new()
+    {
+        Trigger = trigger,
+        Time = received,
+        RequestReceived = received,
+        Instance = instance,
+        Span = span?.Context ?? default,
+        Method = http.Request.Method,
+        Url = http.Request.GetEncodedPathAndQuery(),
+        Protocol = http.Request.Protocol,
+        Request = Message(http.Request.Headers, requestBody, http.Request.ContentType),
+        Status = http.Response.StatusCode,
+        Response = Message(http.Response.Headers, responseBody, http.Response.ContentType),
+    };
+
+    private static CapturedMessage Message(IHeaderDictionary headers, CapturingStream? body, string? contentType) => new(
+        [.. headers.SelectMany(h => h.Value.Select(v => KeyValuePair.Create(h.Key, v ?? string.Empty)))],
+        body?.Head.ToArray() ?? [],
+        body?.TotalBytes ?? 0,
+        contentType);
 
     public void Dispose() => _client.Dispose();
 

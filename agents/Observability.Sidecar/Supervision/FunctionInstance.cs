@@ -9,17 +9,26 @@ namespace Observability.Sidecar.Supervision;
 public sealed class FunctionInstance
 {
     private readonly TaskCompletionSource<DateTime> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<int?> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _coldClaimed;
+    private int _crashReported;
 
-    public FunctionInstance(Process? process, DateTime processStart, DateTime? startRequested)
+    public FunctionInstance(Process process, DateTime processStart, DateTime? startRequested, IReadOnlyDictionary<string, string> environment)
     {
         Process = process;
         ProcessStart = processStart;
         StartRequested = startRequested;
+        Environment = environment;
     }
 
-    /// <summary>The child process in supervise mode; null when attached to a process we did not start.</summary>
-    public Process? Process { get; }
+    /// <summary>The function's process: our child in supervise mode, the one found in attach mode.</summary>
+    public Process Process { get; }
+
+    /// <summary>The function's environment (for failure snapshots; redacted before it leaves).</summary>
+    public IReadOnlyDictionary<string, string> Environment { get; }
+
+    /// <summary>Completes with the exit code when the process ends.</summary>
+    public Task<int?> Exited => _exited.Task;
 
     public DateTime ProcessStart { get; }
 
@@ -35,6 +44,14 @@ public sealed class FunctionInstance
 
     public void MarkFailed(Exception reason) => _listening.TrySetException(reason);
 
+    public void MarkExited(int? exitCode) => _exited.TrySetResult(exitCode);
+
+    /// <summary>True exactly once: whoever reports the crash first (the request it cut off, or the supervisor).</summary>
+    public bool TryClaimCrashReport() => Interlocked.Exchange(ref _crashReported, 1) == 0;
+
+    /// <summary>False for a process found already serving in attach mode: its cold start happened before we could see it.</summary>
+    public bool CanBeCold { get; init; } = true;
+
     /// <summary>True exactly once per instance: for the request that pays for the cold start.</summary>
-    public bool TryClaimColdStart() => Interlocked.Exchange(ref _coldClaimed, 1) == 0;
+    public bool TryClaimColdStart() => CanBeCold && Interlocked.Exchange(ref _coldClaimed, 1) == 0;
 }

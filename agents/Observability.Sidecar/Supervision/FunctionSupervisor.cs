@@ -12,6 +12,8 @@ namespace Observability.Sidecar.Supervision;
 /// Supervise mode: starts the function as a child process (so its start time is exact), gives it PORT,
 /// keeps the tail of its output, waits for its port to accept, restarts it after a crash with backoff,
 /// and, with an idle timeout, stops it when idle and starts it again on the next request (scale to zero).
+/// Attach mode: waits for a process it did not start to accept on the upstream port, finds it through
+/// /proc (or takes --pid), reads its start time and environment there, and follows it until it exits.
 /// </summary>
 public sealed partial class FunctionSupervisor : IAsyncDisposable
 {
@@ -24,7 +26,9 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
     private readonly ILogger<FunctionSupervisor> _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly CancellationTokenSource _disposed = new();
+    private readonly DateTime _started;
     private FunctionInstance? _current;
+    private TaskCompletionSource<FunctionInstance> _attached = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _crashesInARow;
     private int _inFlight;
     private int _stopping;
@@ -38,7 +42,11 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
         _time = time;
         _logger = logger;
         _lastActivity = time.GetTimestamp();
+        _started = time.GetUtcNow().UtcDateTime;
     }
+
+    /// <summary>Raised when the function's process ends on its own (a crash, or in attach mode any exit), with its exit code if known.</summary>
+    public event Action<FunctionInstance, int?>? Exited;
 
     public LogTail Logs { get; }
 
@@ -48,6 +56,12 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
     /// <summary>Starts the function at sidecar start (supervise mode), without waiting for it.</summary>
     public async Task StartAsync(CancellationToken ct)
     {
+        if (!_options.Supervises)
+        {
+            _ = AttachLoopAsync();
+            return;
+        }
+
         await _gate.WaitAsync(ct);
         try
         {
@@ -71,7 +85,11 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
     public async Task<FunctionInstance> ReadyInstanceAsync(DateTime requestReceived, CancellationToken ct)
     {
         var instance = Current;
-        if (instance is null)
+        if (instance is null && !_options.Supervises)
+        {
+            instance = await Volatile.Read(ref _attached).Task.WaitAsync(_options.ReadyTimeout, _time, ct);
+        }
+        else if (instance is null)
         {
             await _gate.WaitAsync(ct);
             try
@@ -119,6 +137,7 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
         }
 
         info.Environment["PORT"] = _options.UpstreamPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var environment = info.Environment.Where(kv => kv.Value is not null).ToDictionary(kv => kv.Key, kv => kv.Value!, StringComparer.Ordinal);
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         process.OutputDataReceived += (_, e) => Relay("stdout", e.Data, Console.Out);
         process.ErrorDataReceived += (_, e) => Relay("stderr", e.Data, Console.Error);
@@ -128,7 +147,7 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
             throw new InvalidOperationException($"Could not start the function: {_options.Command[0]}");
         }
 
-        var instance = new FunctionInstance(process, ProcessStartTime(process, launched), startRequested);
+        var instance = new FunctionInstance(process, ProcessStartTime(process, launched), startRequested, environment);
         process.Exited += (_, _) => _ = OnExitedAsync(instance);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -141,23 +160,32 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
 
     private async Task WaitUntilListeningAsync(FunctionInstance instance)
     {
-        while (!_disposed.IsCancellationRequested && instance.Process is { HasExited: false })
+        if (await PollUntilAcceptingAsync(() => !instance.Process.HasExited) is { } listening)
+        {
+            instance.MarkListening(listening);
+            // The idle clock starts when the function is ready, not when it was launched.
+            Interlocked.Exchange(ref _lastActivity, _time.GetTimestamp());
+            Interlocked.Exchange(ref _crashesInARow, 0);
+            return;
+        }
+
+        instance.MarkFailed(new InvalidOperationException("the function exited before it accepted connections"));
+    }
+
+    /// <summary>Connects to the upstream port every 5 ms until it accepts (the time it did) or <paramref name="keepTrying"/> says stop.</summary>
+    private async Task<DateTime?> PollUntilAcceptingAsync(Func<bool> keepTrying)
+    {
+        while (!_disposed.IsCancellationRequested && keepTrying())
         {
             try
             {
                 using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
                 await socket.ConnectAsync(_options.UpstreamHost, _options.UpstreamPort, _disposed.Token);
-                if (Equals(socket.LocalEndPoint, socket.RemoteEndPoint))
+                // A TCP self-connect (source port == the port probed) is not the function listening.
+                if (!Equals(socket.LocalEndPoint, socket.RemoteEndPoint))
                 {
-                    // A TCP self-connect (source port == the port probed) is not the function listening.
-                    continue;
+                    return _time.GetUtcNow().UtcDateTime;
                 }
-
-                instance.MarkListening(_time.GetUtcNow().UtcDateTime);
-                // The idle clock starts when the function is ready, not when it was launched.
-                Interlocked.Exchange(ref _lastActivity, _time.GetTimestamp());
-                Interlocked.Exchange(ref _crashesInARow, 0);
-                return;
             }
             catch (SocketException)
             {
@@ -169,13 +197,89 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
             }
         }
 
-        instance.MarkFailed(new InvalidOperationException("the function exited before it accepted connections"));
+        return null;
+    }
+
+    /// <summary>
+    /// Attach mode: each time the function's port starts accepting, find the process behind it and follow it
+    /// until it exits (a container restart brings a new one). Its first request is cold only if it started
+    /// after the sidecar: a process that was already serving has paid its cold start before we could see it.
+    /// </summary>
+    private async Task AttachLoopAsync()
+    {
+        while (!_disposed.IsCancellationRequested)
+        {
+            if (await PollUntilAcceptingAsync(() => true) is not { } listening)
+            {
+                return;
+            }
+
+            var pid = _options.Pid ?? ProcFs.FindListeningPid(_options.UpstreamPort);
+            Process? process = null;
+            try
+            {
+                process = pid is { } p ? Process.GetProcessById(p) : null;
+            }
+            catch (ArgumentException)
+            {
+                // Exited since.
+            }
+
+            if (process is null)
+            {
+                // Someone accepts, but not a process we can see (another pid namespace, or gone): look again later.
+                LogNotFound(_options.UpstreamPort);
+                await Task.Delay(TimeSpan.FromSeconds(1), _time, _disposed.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                continue;
+            }
+
+            var start = ProcessStartTime(process, listening);
+            var instance = new FunctionInstance(process, start, startRequested: null, ProcFs.ReadEnvironment(process.Id)) { CanBeCold = start >= _started };
+            instance.MarkListening(listening);
+            Volatile.Write(ref _current, instance);
+            _attached.TrySetResult(instance);
+            _metrics.FunctionStarts.Inc();
+            _metrics.FunctionUp.Set(1);
+            LogAttached(process.Id);
+
+            await WatchUntilExitAsync(process.Id, start);
+
+            Volatile.Write(ref _attached, new TaskCompletionSource<FunctionInstance>(TaskCreationOptions.RunContinuationsAsynchronously));
+            Volatile.Write(ref _current, null);
+            _metrics.FunctionUp.Set(0);
+            if (_disposed.IsCancellationRequested)
+            {
+                return;
+            }
+
+            instance.MarkExited(null);
+            _metrics.FunctionCrashes.Inc();
+            LogExited(process.Id, -1);
+            Exited?.Invoke(instance, null);
+        }
+    }
+
+    // Not our child: no exit event, so look every 250 ms.
+    private async Task WatchUntilExitAsync(int pid, DateTime start)
+    {
+        using var watch = new PeriodicTimer(TimeSpan.FromMilliseconds(250), _time);
+        try
+        {
+            while (ProcFs.IsAlive(pid, start) && await watch.WaitForNextTickAsync(_disposed.Token))
+            {
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutting down.
+        }
     }
 
     private async Task OnExitedAsync(FunctionInstance instance)
     {
-        var code = instance.Process!.ExitCode;
+        var code = instance.Process.ExitCode;
         instance.MarkFailed(new InvalidOperationException($"the function exited with code {code}"));
+        instance.MarkExited(code);
         await _gate.WaitAsync();
         try
         {
@@ -194,6 +298,7 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
 
             _metrics.FunctionCrashes.Inc();
             LogExited(instance.Process.Id, code);
+            Exited?.Invoke(instance, code);
         }
         finally
         {
@@ -255,7 +360,7 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
             _current = null;
             _metrics.FunctionUp.Set(0);
             _metrics.IdleStops.Inc();
-            LogIdleStop(instance.Process!.Id);
+            LogIdleStop(instance.Process.Id);
         }
         finally
         {
@@ -319,7 +424,7 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
 
         // The token and the gate are left to the collector: exit handlers may still be running on them.
         await _disposed.CancelAsync();
-        if (Current?.Process is { } process)
+        if (_options.Supervises && Current?.Process is { } process)
         {
             await StopProcessAsync(process);
         }
@@ -333,6 +438,12 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
 
     [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Function (pid {Pid}) exited with code {ExitCode}; restarting")]
     private partial void LogExited(int pid, int exitCode);
+
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Information, Message = "Attached to the function (pid {Pid})")]
+    private partial void LogAttached(int pid);
+
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "Port {Port} accepts connections, but no process visible here listens on it (share the process namespace with the function, or give --pid)")]
+    private partial void LogNotFound(int port);
 
     [LoggerMessage(EventId = 3003, Level = LogLevel.Information, Message = "Function (pid {Pid}) idle: stopped until the next request")]
     private partial void LogIdleStop(int pid);

@@ -16,6 +16,10 @@ public sealed class SidecarMetrics
         FunctionStarts = f.CreateCounter("obs_sidecar_function_starts_total", "Function processes started.");
         FunctionCrashes = f.CreateCounter("obs_sidecar_function_crashes_total", "Function processes that exited on their own.");
         IdleStops = f.CreateCounter("obs_sidecar_idle_stops_total", "Function processes stopped after the idle timeout (scale to zero).");
+        Snapshots = f.CreateCounter("obs_sidecar_snapshots_total", "Failure snapshots taken and spooled for export, by trigger.", "trigger");
+        SnapshotsDropped = f.CreateCounter("obs_sidecar_snapshots_dropped_total", "Failure snapshots not taken or not delivered, by reason (rate_limited, queue_full, spool_full, refused, error).", "reason");
+        SnapshotsExported = f.CreateCounter("obs_sidecar_snapshots_exported_total", "Failure snapshots the collector accepted.");
+        SnapshotSpoolFiles = f.CreateGauge("obs_sidecar_snapshot_spool_files", "Failure snapshots on disk waiting for the collector.");
     }
 
     public Counter Requests { get; }
@@ -26,4 +30,8 @@ public sealed class SidecarMetrics
     public Counter FunctionStarts { get; }
     public Counter FunctionCrashes { get; }
     public Counter IdleStops { get; }
+    public Counter Snapshots { get; }
+    public Counter SnapshotsDropped { get; }
+    public Counter SnapshotsExported { get; }
+    public Gauge SnapshotSpoolFiles { get; }
 }

@@ -49,8 +49,7 @@ public static class SidecarTracing
             .SetResourceBuilder(Resource(options))
             .AddSource(SourceName)
             .SetSampler(new AlwaysOnSampler());
-        var endpoint = options.OtlpEndpoint ?? (Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT") is { Length: > 0 } env ? new Uri(env) : null);
-        if (endpoint is null)
+        if (options.EffectiveOtlpEndpoint is not { } endpoint)
         {
             return builder.Build();
         }

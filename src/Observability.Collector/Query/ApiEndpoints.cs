@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Routing;
 
 namespace Observability.Collector.Query;
 
-/// <summary>The query API under /api/v1: traces by id and by search, services, functions.</summary>
+/// <summary>The query API under /api/v1: traces by id and by search, failure snapshots, services, functions.</summary>
 internal static class ApiEndpoints
 {
     public static RouteGroupBuilder MapQueryApi(this IEndpointRouteBuilder app, TimeProvider time)
@@ -47,6 +47,16 @@ internal static class ApiEndpoints
 
         api.MapGet("/services/{service}/operations", async (string service, TraceStore store, CancellationToken ct) =>
             Results.Ok(new ApiList<object>((await store.OperationsAsync(service, ct)).Select(o => (object)new { o.Name, Kind = ApiMapping.KindName(o.Kind) }).ToList())));
+
+        api.MapGet("/snapshots", async (HttpRequest request, SnapshotStore store, CancellationToken ct) =>
+        {
+            var q = request.Query;
+            var end = QueryParsing.Time(q["end"], "end") ?? time.GetUtcNow().UtcDateTime;
+            var start = QueryParsing.Time(q["start"], "start") ?? end.AddHours(-1);
+            var traceId = NullIfEmpty(q["traceId"]) is { } id ? QueryParsing.TraceId(id) : null;
+            var found = await store.FindAsync(start, end, NullIfEmpty(q["function"]), traceId, QueryParsing.Limit(q["limit"], 20), ct);
+            return Results.Ok(new ApiList<StoredSnapshot>(found));
+        });
 
         api.MapGet("/functions", async (TraceStore store, CancellationToken ct) =>
             Results.Ok(new ApiList<FunctionInfo>(await store.FunctionsAsync(ct))));

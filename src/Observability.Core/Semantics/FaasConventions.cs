@@ -33,4 +33,7 @@ public static class ObsConventions
 
     /// <summary>Event name of the OTLP log record that carries a failure snapshot.</summary>
     public const string FailureSnapshotEvent = "obs.failure_snapshot";
+
+    /// <summary>String attribute of a failure snapshot: what triggered it (status_5xx, timeout, crash, ...).</summary>
+    public const string SnapshotTrigger = "obs.snapshot.trigger";
 }

@@ -1,0 +1,306 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+using Google.Protobuf.Collections;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Observability.Core.Semantics;
+using Observability.Sidecar.Configuration;
+using Observability.Sidecar.Supervision;
+using Observability.Sidecar.Telemetry;
+using OpenTelemetry.Proto.Collector.Logs.V1;
+using OpenTelemetry.Proto.Common.V1;
+using OpenTelemetry.Proto.Logs.V1;
+using OtlpResource = OpenTelemetry.Proto.Resource.V1.Resource;
+
+namespace Observability.Sidecar.Snapshots;
+
+/// <summary>
+/// Takes failure snapshots: the proxy and the supervisor hand over what they know without waiting; a
+/// background worker adds the function's last log lines, runtime exceptions, process state and environment,
+/// redacts, and hands the OTLP log record to the exporter. Bounded twice: a rate limit per minute (an error
+/// storm must not become a snapshot storm) and a small queue; every snapshot not taken is counted.
+/// </summary>
+public sealed partial class SnapshotService : IAsyncDisposable
+{
+    private readonly SidecarOptions _options;
+    private readonly FunctionSupervisor _supervisor;
+    private readonly SnapshotExporter? _exporter;
+    private readonly Redactor _redactor;
+    private readonly SidecarMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger<SnapshotService> _logger;
+    private readonly Channel<FailureContext> _queue = Channel.CreateBounded<FailureContext>(new BoundedChannelOptions(64) { SingleReader = true });
+    private readonly RepeatedField<KeyValue> _resource;
+    private readonly Lock _rateLock = new();
+    private readonly Task _worker;
+    private long _windowStart;
+    private int _inWindow;
+
+    public SnapshotService(IOptions<SidecarOptions> options, FunctionSupervisor supervisor, SidecarMetrics metrics, TimeProvider time, ILogger<SnapshotService> logger)
+    {
+        _options = options.Value;
+        _supervisor = supervisor;
+        _metrics = metrics;
+        _time = time;
+        _logger = logger;
+        _redactor = new Redactor(_options.RedactHeaders, _options.RedactPatterns);
+        _resource = ResourceAttributes(_options);
+        if (_options.EffectiveOtlpEndpoint is { } endpoint && _options.MaxSnapshotsPerMinute > 0)
+        {
+            var folder = _options.EffectiveSpoolDirectory is { } spool
+                ? Path.Combine(spool, "snapshots")
+                : Path.Combine(Path.GetTempPath(), "obs-sidecar-snapshots", $"{_options.FunctionName}-{_options.Instance}");
+            _exporter = new SnapshotExporter(endpoint, _options.EffectiveOtlpHeaders, folder, _options.SnapshotSpoolMaxFiles, metrics, time, logger);
+        }
+
+        supervisor.Exited += OnFunctionExited;
+        _worker = Task.Run(WorkAsync);
+    }
+
+    /// <summary>Takes a snapshot of a failure, later; never blocks. False when rate-limited or queue full (counted).</summary>
+    public bool Capture(FailureContext failure)
+    {
+        if (_exporter is null)
+        {
+            return false;
+        }
+
+        if (!TakeRateToken())
+        {
+            _metrics.SnapshotsDropped.WithLabels("rate_limited").Inc();
+            return false;
+        }
+
+        if (!_queue.Writer.TryWrite(failure))
+        {
+            _metrics.SnapshotsDropped.WithLabels("queue_full").Inc();
+            return false;
+        }
+
+        return true;
+    }
+
+    private bool TakeRateToken()
+    {
+        var now = _time.GetTimestamp();
+        lock (_rateLock)
+        {
+            if (_time.GetElapsedTime(_windowStart, now) >= TimeSpan.FromMinutes(1))
+            {
+                _windowStart = now;
+                _inWindow = 0;
+            }
+
+            return ++_inWindow <= _options.MaxSnapshotsPerMinute;
+        }
+    }
+
+    // A crash that no failing request reported (the function died between requests): a snapshot of its own.
+    private void OnFunctionExited(FunctionInstance instance, int? exitCode)
+    {
+        _ = Task.Run(async () =>
+        {
+            // Give a request that was cut off by the crash the chance to report it with its trace.
+            await Task.Delay(TimeSpan.FromSeconds(1), _time);
+            if (instance.TryClaimCrashReport())
+            {
+                Capture(new FailureContext { Trigger = FailureTrigger.Crash, Time = _time.GetUtcNow().UtcDateTime, Instance = instance, ExitCode = exitCode, Error = $"the function exited with code {exitCode}" });
+            }
+        });
+    }
+
+    private async Task WorkAsync()
+    {
+        await foreach (var failure in _queue.Reader.ReadAllAsync())
+        {
+            try
+            {
+                var record = Build(failure);
+                if (_exporter!.Enqueue(Export(record)))
+                {
+                    _metrics.Snapshots.WithLabels(failure.Trigger).Inc();
+                    LogTaken(failure.Trigger, failure.Span.TraceId);
+                }
+            }
+#pragma warning disable CA1031 // A snapshot that cannot be built must not stop the ones after it.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                _metrics.SnapshotsDropped.WithLabels("error").Inc();
+                LogBuildFailed(e);
+            }
+        }
+    }
+
+    internal LogRecord Build(FailureContext failure)
+    {
+        var body = new JsonObject
+        {
+            ["trigger"] = failure.Trigger,
+            ["time"] = failure.Time.ToString("O"),
+            ["function"] = new JsonObject { ["name"] = _options.FunctionName, ["version"] = _options.FunctionVersion, ["instance"] = _options.Instance },
+        };
+        if (failure.Span != default)
+        {
+            body["traceId"] = failure.Span.TraceId.ToHexString();
+            body["spanId"] = failure.Span.SpanId.ToHexString();
+        }
+
+        if (failure.Method is not null)
+        {
+            var request = failure.Request is { } r ? SnapshotDocument.Message(r, _redactor) : [];
+            request["method"] = failure.Method;
+            request["url"] = _redactor.Text(failure.Url ?? string.Empty);
+            request["protocol"] = failure.Protocol;
+            body["request"] = request;
+        }
+
+        if (failure.Status is { } status)
+        {
+            var response = failure.Response is { } r ? SnapshotDocument.Message(r, _redactor) : [];
+            response["status"] = status;
+            body["response"] = response;
+        }
+
+        if (failure.Error is { } error)
+        {
+            body["error"] = _redactor.Text(error);
+        }
+
+        body["logs"] = new JsonArray([.. _supervisor.Logs.Snapshot().Select(l => (JsonNode)_redactor.Text(l)!)]);
+        if (failure.Instance is { } instance)
+        {
+            body["process"] = ProcessState(instance, failure.ExitCode);
+            body["environment"] = Environment(instance);
+        }
+
+        var record = new LogRecord
+        {
+            TimeUnixNano = UnixNanos(failure.Time),
+            ObservedTimeUnixNano = UnixNanos(_time.GetUtcNow().UtcDateTime),
+            SeverityNumber = SeverityNumber.Error,
+            SeverityText = "ERROR",
+            EventName = ObsConventions.FailureSnapshotEvent,
+            Body = SnapshotDocument.ToAnyValue(body),
+            Attributes =
+            {
+                Attribute(ObsConventions.SnapshotTrigger, failure.Trigger),
+            },
+        };
+        if (failure.Status is { } code)
+        {
+            record.Attributes.Add(new KeyValue { Key = FaasConventions.HttpResponseStatusCode, Value = new AnyValue { IntValue = code } });
+        }
+
+        if (failure.Method is not null)
+        {
+            record.Attributes.Add(Attribute(FaasConventions.HttpRequestMethod, failure.Method));
+        }
+
+        if (failure.Span != default)
+        {
+            record.TraceId = SnapshotDocument.IdBytes(failure.Span.TraceId.ToHexString());
+            record.SpanId = SnapshotDocument.IdBytes(failure.Span.SpanId.ToHexString());
+            record.Flags = (uint)failure.Span.TraceFlags;
+        }
+
+        return record;
+    }
+
+    private JsonObject ProcessState(FunctionInstance instance, int? exitCode)
+    {
+        var state = new JsonObject();
+        if (instance.Process is not { } process)
+        {
+            return state;
+        }
+
+        state["pid"] = process.Id;
+        state["uptimeSeconds"] = Math.Round((_time.GetUtcNow().UtcDateTime - instance.ProcessStart).TotalSeconds, 3);
+        try
+        {
+            process.Refresh();
+            if (process.HasExited)
+            {
+                state["exitCode"] = exitCode ?? process.ExitCode;
+                return state;
+            }
+
+            state["rssBytes"] = process.WorkingSet64;
+            state["cpuSeconds"] = Math.Round(process.TotalProcessorTime.TotalSeconds, 3);
+            state["threads"] = process.Threads.Count;
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            // Exited while we looked.
+            state["exitCode"] = exitCode;
+        }
+
+        return state;
+    }
+
+    private JsonObject Environment(FunctionInstance instance)
+    {
+        var environment = new JsonObject();
+        foreach (var (name, value) in instance.Environment.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            environment[name] = _redactor.EnvironmentVariable(name, value);
+        }
+
+        return environment;
+    }
+
+    private ExportLogsServiceRequest Export(LogRecord record) => new()
+    {
+        ResourceLogs =
+        {
+            new ResourceLogs
+            {
+                Resource = new OtlpResource { Attributes = { _resource } },
+                ScopeLogs = { new ScopeLogs { Scope = new InstrumentationScope { Name = SidecarTracing.SourceName }, LogRecords = { record } } },
+            },
+        },
+    };
+
+    private static RepeatedField<KeyValue> ResourceAttributes(SidecarOptions options)
+    {
+        var attributes = new RepeatedField<KeyValue>();
+        foreach (var (key, value) in SidecarTracing.Resource(options).Build().Attributes)
+        {
+            attributes.Add(new KeyValue
+            {
+                Key = key,
+                Value = value switch
+                {
+                    long l => new AnyValue { IntValue = l },
+                    int i => new AnyValue { IntValue = i },
+                    _ => new AnyValue { StringValue = Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty },
+                },
+            });
+        }
+
+        return attributes;
+    }
+
+    private static KeyValue Attribute(string key, string value) => new() { Key = key, Value = new AnyValue { StringValue = value } };
+
+    private static ulong UnixNanos(DateTime utc) => (ulong)(utc - DateTime.UnixEpoch).Ticks * 100;
+
+    public async ValueTask DisposeAsync()
+    {
+        _supervisor.Exited -= OnFunctionExited;
+        _queue.Writer.TryComplete();
+        await _worker.WaitAsync(TimeSpan.FromSeconds(5), _time).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (_exporter is not null)
+        {
+            await _exporter.DisposeAsync();
+        }
+    }
+
+    [LoggerMessage(EventId = 3203, Level = LogLevel.Information, Message = "Failure snapshot taken ({Trigger}), trace {TraceId}")]
+    private partial void LogTaken(string trigger, ActivityTraceId traceId);
+
+    [LoggerMessage(EventId = 3204, Level = LogLevel.Error, Message = "Could not build a failure snapshot")]
+    private partial void LogBuildFailed(Exception e);
+}
