@@ -13,7 +13,6 @@ using Observability.Sidecar.Proxy;
 using Observability.Sidecar.Snapshots;
 using Observability.Sidecar.Supervision;
 using Observability.Sidecar.Telemetry;
-using OpenTelemetry.Trace;
 using Prometheus;
 
 namespace Observability.Sidecar;
@@ -52,14 +51,14 @@ public static class SidecarApp
         services.AddSingleton<ColdStartRecorder>();
         services.AddSingleton<SnapshotService>();
         services.AddSingleton<InvocationProxy>();
-        services.AddSingleton(_ => SidecarTracing.Build(options));
+        services.AddSingleton(sp => new SpanExport(options, sp.GetRequiredService<SidecarMetrics>()));
         services.AddHttpForwarder();
         services.AddHostedService<SupervisorLifetime>();
 
         var app = builder.Build();
         var registry = app.Services.GetRequiredService<CollectorRegistry>();
         var supervisor = app.Services.GetRequiredService<FunctionSupervisor>();
-        _ = app.Services.GetRequiredService<TracerProvider>();
+        _ = app.Services.GetRequiredService<SpanExport>();
 
         app.MapWhen(http => http.Connection.LocalPort == options.AdminPort, admin =>
         {
@@ -93,7 +92,7 @@ public static class SidecarApp
     }
 
     /// <summary>Starts the function with the sidecar and stops it (and flushes spans) when the sidecar stops.</summary>
-    private sealed class SupervisorLifetime(FunctionSupervisor supervisor, SnapshotService snapshots, TracerProvider tracing) : IHostedService
+    private sealed class SupervisorLifetime(FunctionSupervisor supervisor, SnapshotService snapshots, SpanExport spans) : IHostedService
     {
         public Task StartAsync(CancellationToken cancellationToken) => supervisor.StartAsync(cancellationToken);
 
@@ -101,7 +100,7 @@ public static class SidecarApp
         {
             await supervisor.DisposeAsync();
             await snapshots.DisposeAsync();
-            tracing.ForceFlush(5000);
+            spans.Flush();
         }
     }
 }

@@ -212,6 +212,29 @@ public sealed class SidecarTests(PostgresDatabase database) : IClassFixture<Post
     }
 
     [Fact]
+    public async Task With_sampling_off_only_errors_and_cold_starts_are_exported_and_the_rest_counted()
+    {
+        await using var sidecar = await SidecarRunner.StartAsync("sampled", _collector, "SamplingRatio=0");
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await sidecar.Client.GetAsync("/hello")).StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.InternalServerError, (await sidecar.Client.PostAsync("/echo?status=500", null)).StatusCode);
+
+        var metrics = await Poll.UntilAsync(() => sidecar.Admin.GetStringAsync("/metrics"), m => MetricsText.Value(m, "obs_sidecar_spans_exported_total") >= 5, what: "spans exported");
+        // The cold invocation, the cold-start record (3 spans) and the error.
+        Assert.Equal(5, MetricsText.Value(metrics, "obs_sidecar_spans_exported_total"));
+        Assert.Equal(9, MetricsText.Value(metrics, "obs_sidecar_spans_sampled_out_total"));
+        Assert.Equal(0, MetricsText.Value(metrics, "obs_sidecar_spans_dropped_total"));
+        Assert.Equal(0, MetricsText.Value(metrics, "obs_sidecar_export_queue_spans"));
+        var hellos = await SpansAsync("sampled", "GET /hello", n => n >= 1);
+        Assert.True(Assert.Single(hellos).GetProperty("function").GetProperty("coldStart").GetBoolean());
+        Assert.Single(await SpansAsync("sampled", "POST /echo", n => n >= 1));
+        Assert.Single(await SpansAsync("sampled", "faas.coldstart", n => n >= 1));
+    }
+
+    [Fact]
     public async Task With_no_collector_every_request_still_succeeds()
     {
         await using var sidecar = await SidecarRunner.StartAsync("unobserved", null);

@@ -145,7 +145,7 @@ public sealed partial class SnapshotExporter : IAsyncDisposable
         }
     }
 
-    private void UpdateSpoolGauge() => _metrics.SnapshotSpoolFiles.Set(Directory.EnumerateFiles(_folder, "*.pb").Count());
+    private void UpdateSpoolGauge() => _metrics.SpoolBytes.WithLabels("snapshots").Set(new DirectoryInfo(_folder).EnumerateFiles("*.pb").Sum(f => f.Length));
 
     /// <summary>Tries once more to deliver what is spooled (bounded), then stops; what is left stays for the next start.</summary>
     public async ValueTask DisposeAsync()

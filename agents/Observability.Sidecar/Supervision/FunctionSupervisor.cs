@@ -131,6 +131,11 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
             info.ArgumentList.Add(arg);
         }
 
+        foreach (var name in SpanExport.ExporterEnvironment)
+        {
+            info.Environment.Remove(name);
+        }
+
         foreach (var (name, value) in _options.FunctionEnvironment)
         {
             info.Environment[name] = value;

@@ -7,6 +7,7 @@ public sealed class SidecarMetrics
 {
     public SidecarMetrics(CollectorRegistry registry)
     {
+        Registry = registry;
         var f = Metrics.WithCustomRegistry(registry);
         Requests = f.CreateCounter("obs_sidecar_requests_total", "Requests proxied to the function, by response status code.", "code");
         UpstreamDuration = f.CreateHistogram("obs_sidecar_upstream_duration_seconds", "Time from forwarding a request to the function's response.", new HistogramConfiguration { Buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
@@ -19,7 +20,11 @@ public sealed class SidecarMetrics
         Snapshots = f.CreateCounter("obs_sidecar_snapshots_total", "Failure snapshots taken and spooled for export, by trigger.", "trigger");
         SnapshotsDropped = f.CreateCounter("obs_sidecar_snapshots_dropped_total", "Failure snapshots not taken or not delivered, by reason (rate_limited, queue_full, spool_full, refused, error).", "reason");
         SnapshotsExported = f.CreateCounter("obs_sidecar_snapshots_exported_total", "Failure snapshots the collector accepted.");
-        SnapshotSpoolFiles = f.CreateGauge("obs_sidecar_snapshot_spool_files", "Failure snapshots on disk waiting for the collector.");
+        SpoolBytes = f.CreateGauge("obs_sidecar_spool_bytes", "Bytes on disk waiting for the collector, by signal (traces, snapshots).", "signal");
+        ExportQueue = f.CreateGauge("obs_sidecar_export_queue_spans", "Spans in memory waiting for the exporter (queue of 8192).");
+        SpansExported = f.CreateCounter("obs_sidecar_spans_exported_total", "Spans handed to the OTLP exporter (sent, or spooled to disk when the collector was away).");
+        SpansDropped = f.CreateCounter("obs_sidecar_spans_dropped_total", "Spans dropped because the export queue was full.");
+        SpansSampledOut = f.CreateCounter("obs_sidecar_spans_sampled_out_total", "Spans left out by the sampling ratio (errors and cold starts are always kept).");
     }
 
     public Counter Requests { get; }
@@ -33,5 +38,11 @@ public sealed class SidecarMetrics
     public Counter Snapshots { get; }
     public Counter SnapshotsDropped { get; }
     public Counter SnapshotsExported { get; }
-    public Gauge SnapshotSpoolFiles { get; }
+    public Gauge SpoolBytes { get; }
+    public Gauge ExportQueue { get; }
+    public Counter SpansExported { get; }
+    public Counter SpansDropped { get; }
+    public Counter SpansSampledOut { get; }
+
+    public CollectorRegistry Registry { get; }
 }

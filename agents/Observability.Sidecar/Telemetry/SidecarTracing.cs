@@ -1,16 +1,11 @@
 using System.Diagnostics;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Observability.Core.Semantics;
 using Observability.Sidecar.Configuration;
-using OpenTelemetry;
-using OpenTelemetry.Exporter;
 using OpenTelemetry.Resources;
-using OpenTelemetry.Trace;
 
 namespace Observability.Sidecar.Telemetry;
 
-/// <summary>The sidecar's ActivitySource and the OpenTelemetry SDK pipeline that exports it over OTLP.</summary>
+/// <summary>The sidecar's ActivitySource and the resource that names the function in everything it exports.</summary>
 public static class SidecarTracing
 {
     public const string SourceName = "Observability.Sidecar";
@@ -37,50 +32,5 @@ public static class SidecarTracing
         return ResourceBuilder.CreateEmpty()
             .AddService(options.FunctionName!, serviceVersion: options.FunctionVersion, serviceInstanceId: options.Instance)
             .AddAttributes(attributes);
-    }
-
-    /// <summary>
-    /// Batching OTLP/HTTP export: asynchronous and bounded, so a slow or absent collector never holds a
-    /// request; the exporter retries 429/502/503/504 honouring Retry-After. Without an endpoint spans are made but not exported.
-    /// </summary>
-    public static TracerProvider Build(SidecarOptions options)
-    {
-        var builder = Sdk.CreateTracerProviderBuilder()
-            .SetResourceBuilder(Resource(options))
-            .AddSource(SourceName)
-            .SetSampler(new AlwaysOnSampler());
-        if (options.EffectiveOtlpEndpoint is not { } endpoint)
-        {
-            return builder.Build();
-        }
-
-        if (options.EffectiveSpoolDirectory is { } spool)
-        {
-            // The exporter reads its (experimental) disk-retry settings from configuration; giving the SDK its
-            // own configuration keeps them out of the process environment the function inherits.
-            Directory.CreateDirectory(spool, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            var configuration = new ConfigurationBuilder()
-                .AddEnvironmentVariables()
-                .AddInMemoryCollection(new Dictionary<string, string?>
-                {
-                    ["OTEL_DOTNET_EXPERIMENTAL_OTLP_RETRY"] = "disk",
-                    ["OTEL_DOTNET_EXPERIMENTAL_OTLP_DISK_RETRY_DIRECTORY_PATH"] = spool,
-                })
-                .Build();
-            builder.ConfigureServices(services => services.AddSingleton<IConfiguration>(configuration));
-        }
-
-        return builder.AddOtlpExporter(o =>
-        {
-            o.Protocol = OtlpExportProtocol.HttpProtobuf;
-            o.Endpoint = new Uri(endpoint, "v1/traces");
-            o.Headers = options.OtlpHeaders ?? Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_HEADERS");
-            o.BatchExportProcessorOptions = new BatchExportProcessorOptions<Activity>
-            {
-                MaxQueueSize = 8192,
-                ScheduledDelayMilliseconds = 200,
-                MaxExportBatchSize = 512,
-            };
-        }).Build();
     }
 }

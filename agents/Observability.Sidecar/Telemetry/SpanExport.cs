@@ -1,0 +1,128 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Reflection;
+using Observability.Core.Semantics;
+using Observability.Sidecar.Configuration;
+using OpenTelemetry;
+using OpenTelemetry.Exporter;
+using OpenTelemetry.Trace;
+
+namespace Observability.Sidecar.Telemetry;
+
+/// <summary>
+/// The OpenTelemetry SDK pipeline that exports the sidecar's spans: a sampling gate, then the SDK's batch
+/// processor and OTLP/HTTP exporter (asynchronous and bounded, so a slow or absent collector never holds a
+/// request; retries 429/502/503/504 honouring Retry-After; batches it could not deliver go to the disk spool
+/// and are replayed). Its queue, drops and spool are read into the sidecar's metrics at each scrape.
+/// </summary>
+public sealed class SpanExport : IDisposable
+{
+    /// <summary>Environment variables the exporter reads its disk-retry settings from; kept out of the function's environment.</summary>
+    public static readonly string[] ExporterEnvironment = ["OTEL_DOTNET_EXPERIMENTAL_OTLP_RETRY", "OTEL_DOTNET_EXPERIMENTAL_OTLP_DISK_RETRY_DIRECTORY_PATH"];
+
+    private const int MaxQueueSize = 8192;
+
+    // The SDK keeps its batch processor's counts internal (pinned version; SpanExportTests fails if they move).
+    private static readonly PropertyInfo? Received = Counter("ReceivedCount");
+    private static readonly PropertyInfo? Processed = Counter("ProcessedCount");
+    private static readonly PropertyInfo? Dropped = Counter("DroppedCount");
+
+    private readonly BatchActivityExportProcessor? _batch;
+    private readonly SamplingGate _gate;
+    private readonly string? _spool;
+
+    public SpanExport(SidecarOptions options, SidecarMetrics metrics)
+    {
+        _gate = new SamplingGate(options.SamplingRatio, metrics);
+        var builder = Sdk.CreateTracerProviderBuilder()
+            .SetResourceBuilder(SidecarTracing.Resource(options))
+            .AddSource(SidecarTracing.SourceName)
+            .SetSampler(new AlwaysOnSampler())
+            .AddProcessor(_gate);
+        if (options.EffectiveOtlpEndpoint is { } endpoint)
+        {
+            _spool = options.EffectiveSpoolDirectory;
+            if (_spool is not null)
+            {
+                // The exporter's public constructor reads its experimental disk retry from the environment.
+                Directory.CreateDirectory(_spool, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+                Environment.SetEnvironmentVariable(ExporterEnvironment[0], "disk");
+                Environment.SetEnvironmentVariable(ExporterEnvironment[1], _spool);
+            }
+
+            var exporter = new OtlpTraceExporter(new OtlpExporterOptions
+            {
+                Protocol = OtlpExportProtocol.HttpProtobuf,
+                Endpoint = new Uri(endpoint, "v1/traces"),
+                Headers = options.OtlpHeaders ?? Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_HEADERS"),
+            });
+            _batch = new BatchActivityExportProcessor(exporter, MaxQueueSize, scheduledDelayMilliseconds: 200, exporterTimeoutMilliseconds: 10_000, maxExportBatchSize: 512);
+            builder.AddProcessor(_batch);
+        }
+
+        Provider = builder.Build()!;
+        metrics.Registry.AddBeforeCollectCallback(() => Observe(metrics));
+    }
+
+    public TracerProvider Provider { get; }
+
+    /// <summary>Whether the SDK's internal counters could be found (false would leave queue and drops unmeasured).</summary>
+    internal static bool CountersFound => Received is not null && Processed is not null && Dropped is not null;
+
+    private void Observe(SidecarMetrics metrics)
+    {
+        if (_batch is not null && CountersFound)
+        {
+            long received = (long)Received!.GetValue(_batch)!, processed = (long)Processed!.GetValue(_batch)!, dropped = (long)Dropped!.GetValue(_batch)!;
+            metrics.ExportQueue.Set(received - processed - dropped);
+            metrics.SpansDropped.IncTo(dropped);
+            metrics.SpansExported.IncTo(processed);
+        }
+
+        metrics.SpoolBytes.WithLabels("traces").Set(_spool is not null && Directory.Exists(_spool)
+            ? new DirectoryInfo(_spool).EnumerateFiles("*.blob", SearchOption.AllDirectories).Sum(f => f.Length)
+            : 0);
+    }
+
+    private static PropertyInfo? Counter(string name) =>
+        typeof(BatchExportProcessor<Activity>).GetProperty(name, BindingFlags.Instance | BindingFlags.NonPublic);
+
+    /// <summary>Exports what is buffered (bounded), as the sidecar stops.</summary>
+    public void Flush() => Provider.ForceFlush(5000);
+
+    public void Dispose() => Provider.Dispose();
+
+    /// <summary>
+    /// Head sampling decided at the end: keeps a share of traces by trace id (the same traces on every sidecar
+    /// with the same ratio), and always keeps errors, cold starts and cold-start records, which are rare and
+    /// the reason people look. A span left out is un-recorded, so the batch processor skips it.
+    /// </summary>
+    private sealed class SamplingGate(double ratio, SidecarMetrics metrics) : BaseProcessor<Activity>
+    {
+        private readonly ulong _threshold = ratio >= 1 ? ulong.MaxValue : (ulong)(ratio * ulong.MaxValue);
+
+        public override void OnEnd(Activity data)
+        {
+            if (_threshold == ulong.MaxValue || data.Status == ActivityStatusCode.Error || Keep(data.TraceId) || IsColdStart(data))
+            {
+                return;
+            }
+
+            data.ActivityTraceFlags &= ~ActivityTraceFlags.Recorded;
+            metrics.SpansSampledOut.Inc();
+        }
+
+        // The low 8 bytes of the trace id, as W3C trace ids are random there (TraceIdRatioBased does the same).
+        private bool Keep(ActivityTraceId traceId)
+        {
+            Span<byte> bytes = stackalloc byte[16];
+            traceId.CopyTo(bytes);
+            return BinaryPrimitives.ReadUInt64BigEndian(bytes[8..]) < _threshold;
+        }
+
+        private static bool IsColdStart(Activity data) =>
+            data.GetTagItem(FaasConventions.FaasColdStart) is true
+            || data.GetTagItem(ObsConventions.ColdStartPhase) is not null
+            || data.OperationName == "faas.coldstart";
+    }
+}
