@@ -67,7 +67,7 @@ public static class SidecarApp
             {
                 e.MapMetrics("/metrics", registry);
                 e.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));
-                e.MapGet("/readyz", () => supervisor.Current?.IsListening == true || !options.Supervises
+                e.MapGet("/readyz", () => supervisor.Current?.IsListening == true
                     ? Results.Ok(new { status = "ready" })
                     : Results.Json(new { status = "function not listening" }, statusCode: StatusCodes.Status503ServiceUnavailable));
             });

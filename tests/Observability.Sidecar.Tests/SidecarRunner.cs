@@ -35,7 +35,24 @@ internal sealed class SidecarRunner : IAsyncDisposable
     public static Task<SidecarRunner> StartNodeAsync(string name, CollectorRunner collector) =>
         StartAsync(name, collector, ["node", Path.Combine(RepositoryRoot, "samples", "node-hello", "server.js")], []);
 
-    private static async Task<SidecarRunner> StartAsync(string name, CollectorRunner? collector, string[] function, string[] settings)
+    /// <summary>Attach mode: a sidecar in front of a function already running (or to come) on a port.</summary>
+    public static Task<SidecarRunner> StartAttachedAsync(string name, CollectorRunner collector, int upstreamPort) =>
+        StartAsync(name, collector, [], [], upstreamPort);
+
+    /// <summary>The sample .NET function as a plain process, not under a sidecar (for attach mode).</summary>
+    public static Process StartFunction(string name, int port)
+    {
+        var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add(Built("samples", "HelloFunction", "HelloFunction.dll"));
+        info.Environment["PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        info.Environment["FUNCTION_NAME"] = name;
+        var process = Process.Start(info)!;
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static async Task<SidecarRunner> StartAsync(string name, CollectorRunner? collector, string[] function, string[] settings, int? upstreamPort = null)
     {
         var port = LocalPostgres.FreePort();
         var adminPort = LocalPostgres.FreePort();
@@ -44,13 +61,13 @@ internal sealed class SidecarRunner : IAsyncDisposable
         [
             Built("agents", "Observability.Sidecar.Cli", "obs-sidecar.dll"),
             "--name", name, "--version", "1",
-            "--port", $"{port}", "--admin-port", $"{adminPort}", "--upstream-port", $"{LocalPostgres.FreePort()}",
+            "--port", $"{port}", "--admin-port", $"{adminPort}", "--upstream-port", $"{upstreamPort ?? LocalPostgres.FreePort()}",
             "--otlp-endpoint", collector?.OtlpHttpEndpoint.ToString() ?? $"http://127.0.0.1:{LocalPostgres.FreePort()}",
             "--otlp-headers", "Authorization=Bearer " + CollectorRunner.WriteKey,
             $"--Sidecar:FunctionEnvironment:FUNCTION_NAME={name}",
             "--Logging:LogLevel:Default=Warning",
             .. settings.Select(s => "--Sidecar:" + s),
-            "--", .. function,
+            .. function.Length > 0 ? ["--", .. function] : Array.Empty<string>(),
         ];
         foreach (var arg in args)
         {

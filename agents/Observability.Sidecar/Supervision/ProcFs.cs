@@ -45,7 +45,7 @@ internal static class ProcFs
             try
             {
                 if (Directory.EnumerateFileSystemEntries(Path.Combine(dir, "fd"))
-                    .Any(fd => File.ResolveLinkTarget(fd, returnFinalTarget: false)?.ToString() is { } target && inodes.Contains(target)))
+                    .Any(fd => new FileInfo(fd).LinkTarget is { } target && inodes.Contains(target)))
                 {
                     return pid;
                 }
