@@ -16,6 +16,8 @@ internal static class SidecarArguments
         ["--admin-port"] = "AdminPort",
         ["--upstream-port"] = "UpstreamPort",
         ["--upstream-host"] = "UpstreamHost",
+        ["--pid"] = "Pid",
+        ["--sampling-ratio"] = "SamplingRatio",
         ["--ready-timeout"] = "ReadyTimeout",
         ["--upstream-timeout"] = "UpstreamTimeout",
         ["--idle-timeout"] = "IdleTimeout",

@@ -36,7 +36,8 @@ public static class SidecarApp
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             var address = IPAddress.Parse(options.ListenAddress);
-            kestrel.Listen(address, options.Port, l => l.Protocols = HttpProtocols.Http1AndHttp2);
+            // Without TLS there is no protocol negotiation: a port speaks HTTP/1.1 or HTTP/2 (h2c), not both.
+            kestrel.Listen(address, options.Port, l => l.Protocols = options.Http2 ? HttpProtocols.Http2 : HttpProtocols.Http1);
             kestrel.Listen(address, options.AdminPort);
             kestrel.Limits.MaxRequestBodySize = null;
         });

@@ -84,6 +84,31 @@ app.MapGet("/call", async (string url, HttpRequest request, CancellationToken ct
     }
 });
 
+// A WebSocket that echoes every message until the client closes: the sidecar must tunnel upgrades untouched.
+app.UseWebSockets();
+app.Map("/ws", async context =>
+{
+    if (!context.WebSockets.IsWebSocketRequest)
+    {
+        context.Response.StatusCode = StatusCodes.Status400BadRequest;
+        return;
+    }
+
+    using var socket = await context.WebSockets.AcceptWebSocketAsync();
+    var buffer = new byte[4096];
+    while (true)
+    {
+        var message = await socket.ReceiveAsync(buffer, context.RequestAborted);
+        if (message.MessageType == System.Net.WebSockets.WebSocketMessageType.Close)
+        {
+            await socket.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, null, context.RequestAborted);
+            return;
+        }
+
+        await socket.SendAsync(buffer.AsMemory(0, message.Count), message.MessageType, message.EndOfMessage, context.RequestAborted);
+    }
+});
+
 // Echoes the body back; with ?status=500 (any 200-599) answers with that status: a failure with a body both ways.
 app.MapPost("/echo", async (HttpContext context, int? status) =>
 {

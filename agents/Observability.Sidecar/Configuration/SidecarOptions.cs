@@ -37,6 +37,12 @@ public sealed class SidecarOptions : IValidatableObject
     [Range(1, 65535)]
     public int UpstreamPort { get; set; } = 8080;
 
+    /// <summary>
+    /// HTTP/2 without TLS (h2c, prior knowledge) on the proxy port and to the function, as gRPC functions speak.
+    /// Default false: HTTP/1.1, with WebSocket upgrades passed through.
+    /// </summary>
+    public bool Http2 { get; set; }
+
     /// <summary>Host of the function. Default 127.0.0.1.</summary>
     public string UpstreamHost { get; set; } = "127.0.0.1";
 

@@ -34,7 +34,13 @@ public sealed class InvocationProxy(
 
     private readonly SidecarOptions _options = options.Value;
     private readonly string _upstream = $"http://{options.Value.UpstreamHost}:{options.Value.UpstreamPort}/";
-    private readonly ForwarderRequestConfig _requestConfig = new() { ActivityTimeout = options.Value.UpstreamTimeout };
+    private readonly ForwarderRequestConfig _requestConfig = new()
+    {
+        ActivityTimeout = options.Value.UpstreamTimeout,
+        // To a plain-http function, "2.0 or lower" means HTTP/1.1; h2c needs HTTP/2 exactly.
+        Version = options.Value.Http2 ? HttpVersion.Version20 : HttpVersion.Version11,
+        VersionPolicy = options.Value.Http2 ? HttpVersionPolicy.RequestVersionExact : HttpVersionPolicy.RequestVersionOrLower,
+    };
     private readonly HttpMessageInvoker _client = new(new SocketsHttpHandler
     {
         UseProxy = false,

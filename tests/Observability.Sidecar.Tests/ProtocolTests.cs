@@ -1,0 +1,81 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using Observability.Testing;
+
+namespace Observability.Sidecar.Tests;
+
+/// <summary>What passes through the proxy besides plain HTTP/1.1: WebSocket tunnels, h2c, streamed bodies.</summary>
+public sealed class ProtocolTests(PostgresDatabase database) : IClassFixture<PostgresDatabase>, IAsyncLifetime
+{
+    private CollectorRunner _collector = null!;
+
+    public async Task InitializeAsync() => _collector = await CollectorRunner.StartAsync(database.ConnectionString);
+
+    public async Task DisposeAsync() => await _collector.DisposeAsync();
+
+    [Fact]
+    public async Task A_websocket_is_tunnelled_to_the_function_and_traced_as_101()
+    {
+        await using var sidecar = await SidecarRunner.StartAsync("ws-fn", _collector);
+        using var socket = new ClientWebSocket();
+        await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{sidecar.Port}/ws"), CancellationToken.None);
+        var buffer = new byte[64];
+        foreach (var text in new[] { "ping", "pong again" })
+        {
+            await socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+            var received = await socket.ReceiveAsync(buffer, CancellationToken.None);
+            Assert.Equal(text, Encoding.UTF8.GetString(buffer, 0, received.Count));
+        }
+
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
+        var span = await SingleSpanAsync("ws-fn", "GET /ws");
+        Assert.Equal(101, span.GetProperty("attributes").GetProperty("http.response.status_code").GetInt32());
+    }
+
+    [Fact]
+    public async Task An_h2c_function_is_reached_over_http2_end_to_end()
+    {
+        await using var sidecar = await SidecarRunner.StartAsync("h2c-fn", _collector, "Http2=true", "FunctionEnvironment:Kestrel__EndpointDefaults__Protocols=Http2");
+        using var client = new HttpClient { DefaultRequestVersion = HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
+        using var response = await client.GetAsync($"http://127.0.0.1:{sidecar.Port}/hello?name=h2");
+        Assert.Equal(HttpVersion.Version20, response.Version);
+        Assert.Equal("hello, h2 from h2c-fn", await response.Content.ReadAsStringAsync());
+
+        var span = await SingleSpanAsync("h2c-fn", "GET /hello");
+        Assert.Equal("2", span.GetProperty("attributes").GetProperty("network.protocol.version").GetString());
+    }
+
+    [Fact]
+    public async Task A_large_body_streams_through_unchanged_and_only_its_head_is_kept()
+    {
+        await using var sidecar = await SidecarRunner.StartAsync("big-body", _collector);
+        var body = new byte[3 * 1024 * 1024];
+        new Random(7).NextBytes(body);
+        using var content = new ByteArrayContent(body);
+        using var response = await sidecar.Client.PostAsync("/echo?status=500", content);
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Equal(body, await response.Content.ReadAsByteArrayAsync());
+
+        var snapshots = await Poll.UntilAsync(
+            async () => (await _collector.Query.GetFromJsonAsync<JsonElement>("/api/v1/snapshots?function=big-body")).GetProperty("items").EnumerateArray().ToList(),
+            s => s.Count >= 1,
+            what: "the snapshot");
+        var request = Assert.Single(snapshots).GetProperty("snapshot").GetProperty("request");
+        Assert.Equal(body.Length, request.GetProperty("bodyBytes").GetInt64());
+        Assert.True(request.GetProperty("bodyTruncated").GetBoolean());
+        Assert.StartsWith("base64(", request.GetProperty("body").GetString(), StringComparison.Ordinal);
+    }
+
+    private async Task<JsonElement> SingleSpanAsync(string function, string name)
+    {
+        var traces = await Poll.UntilAsync(
+            async () => (await _collector.Query.GetFromJsonAsync<JsonElement>($"/api/v1/traces?service={function}&name={Uri.EscapeDataString(name)}")).GetProperty("items").EnumerateArray().ToList(),
+            t => t.Count >= 1,
+            what: $"{name} of {function}");
+        var trace = await _collector.Query.GetFromJsonAsync<JsonElement>($"/api/v1/traces/{Assert.Single(traces).GetProperty("traceId").GetString()}");
+        return trace.GetProperty("spans").EnumerateArray().Single(s => s.GetProperty("name").GetString() == name);
+    }
+}
