@@ -133,6 +133,8 @@ if (initDelayMs > 0)
     Thread.Sleep(initDelayMs);
 }
 
+// The function's own account of when it could take requests, so tests can check the sidecar's timing against it.
+app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine($"{functionName}: listening at {DateTime.UtcNow:O}"));
 app.Run();
 
 static int? ReadInt(string variable, int min, int max)

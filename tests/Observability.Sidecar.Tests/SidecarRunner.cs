@@ -9,15 +9,30 @@ internal sealed class SidecarRunner : IAsyncDisposable
 {
     private readonly Process _process;
 
-    private SidecarRunner(Process process, int port, int adminPort)
+    private readonly System.Text.StringBuilder _output;
+
+    private SidecarRunner(Process process, System.Text.StringBuilder output, int port, int adminPort)
     {
         _process = process;
+        _output = output;
         Port = port;
         Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
         Admin = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{adminPort}") };
     }
 
     public int Port { get; }
+
+    /// <summary>Everything the sidecar and its function wrote so far.</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
 
     /// <summary>Calls the function through the sidecar.</summary>
     public HttpClient Client { get; }
@@ -80,7 +95,7 @@ internal sealed class SidecarRunner : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var runner = new SidecarRunner(process, port, adminPort);
+        var runner = new SidecarRunner(process, output, port, adminPort);
         await Poll.UntilAsync(
             async () =>
             {

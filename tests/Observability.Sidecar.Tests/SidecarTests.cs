@@ -6,7 +6,7 @@ using Observability.Testing;
 namespace Observability.Sidecar.Tests;
 
 /// <summary>The sidecar supervising the real sample function, exporting to a real collector.</summary>
-public sealed class SidecarTests(PostgresDatabase database) : IClassFixture<PostgresDatabase>, IAsyncLifetime
+public sealed class SidecarTests(PostgresDatabase database, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<PostgresDatabase>, IAsyncLifetime
 {
     private CollectorRunner _collector = null!;
 
@@ -35,6 +35,13 @@ public sealed class SidecarTests(PostgresDatabase database) : IClassFixture<Post
         var phases = trace.GetProperty("spans").EnumerateArray().Where(s => s.GetProperty("depth").GetInt32() == 1)
             .ToDictionary(s => s.GetProperty("attributes").GetProperty("obs.coldstart.phase").GetString()!, s => s.GetProperty("durationNanos").GetInt64() / 1e6);
         Assert.True(phases["init"] >= 300, $"init took {phases["init"]} ms, but the function sleeps 300 ms before listening");
+        // The truth: from the kernel's process start to the moment the function itself says it listens.
+        var processStart = coldStart.GetProperty("attributes").GetProperty("obs.coldstart.process_start").GetDateTime().ToUniversalTime();
+        var listeningLine = sidecar.Output.Split('\n').First(l => l.StartsWith("cold-fn: listening at ", StringComparison.Ordinal));
+        var listening = DateTime.Parse(listeningLine["cold-fn: listening at ".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind);
+        var truth = (listening - processStart).TotalMilliseconds;
+        output.WriteLine($"init: measured {phases["init"]:F1} ms, the function says {truth:F1} ms");
+        Assert.True(Math.Abs(phases["init"] - truth) <= 50, $"init measured {phases["init"]:F1} ms, the function says {truth:F1} ms");
         Assert.True(phases.ContainsKey("first_request"));
         var link = coldStart.GetProperty("links")[0];
         var first = invocations.Single(s => s.GetProperty("function").GetProperty("coldStart").GetBoolean());
