@@ -98,14 +98,24 @@ internal sealed class FunctionProcess : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
-        try
+        if (!Process.HasExited)
         {
-            Process.Kill(entireProcessTree: true);
-            await Process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
-        }
-        catch (InvalidOperationException)
-        {
-            // Already exited.
+            // SIGTERM first: a .NET runtime that exits cleanly removes its diagnostic socket from /tmp; SIGKILL
+            // (also the way out for a runtime left suspended) leaves it behind.
+            using (var kill = Process.Start("kill", ["-TERM", $"{Pid}"]))
+            {
+                await kill.WaitForExitAsync();
+            }
+
+            try
+            {
+                await Process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(3));
+            }
+            catch (TimeoutException)
+            {
+                Process.Kill(entireProcessTree: true);
+                await Process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            }
         }
 
         Process.Dispose();
