@@ -281,6 +281,12 @@ public sealed partial class RuntimeMonitor : IAsyncDisposable
     public async Task<DumpResult> WriteDumpAsync(string directory, DumpKind kind, long maxBytes, CancellationToken ct)
     {
         var client = _connector?.Instance ?? throw new InvalidOperationException("The monitor is not connected to a runtime.");
+        if (!Directory.Exists($"/proc/{_pid}"))
+        {
+            // In listen mode a command to an exited runtime would wait for a connection until ct is cancelled.
+            return new DumpResult(null, 0, $"Process {_pid} has exited: no {kind} dump.");
+        }
+
         Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var stamp = _time.GetUtcNow().UtcDateTime.ToString("yyyyMMdd'T'HHmmss.fff'Z'", CultureInfo.InvariantCulture);
         var path = Path.Combine(Path.GetFullPath(directory), $"dump-{_pid}-{stamp}-{kind.ToString().ToLowerInvariant()}.dmp");

@@ -13,6 +13,7 @@ namespace Observability.Sidecar.Tests.Diagnostics;
 internal sealed class FunctionProcess : IAsyncDisposable
 {
     private readonly StringBuilder _output = new();
+    private int _disposed;
 
     private FunctionProcess(Process process, int port)
     {
@@ -97,6 +98,11 @@ internal sealed class FunctionProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         Client.Dispose();
         if (!Process.HasExited)
         {

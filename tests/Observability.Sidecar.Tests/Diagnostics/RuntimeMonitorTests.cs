@@ -111,7 +111,7 @@ public sealed class RuntimeMonitorTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task A_triage_dump_is_written_and_one_over_the_limit_is_refused_and_deleted()
+    public async Task A_triage_dump_is_written_one_over_the_limit_is_deleted_and_none_is_tried_once_the_process_exited()
     {
         await using var monitor = Listen();
         await using var function = FunctionProcess.StartHello(monitor.ChildEnvironment);
@@ -137,6 +137,11 @@ public sealed class RuntimeMonitorTests(ITestOutputHelper output)
             Assert.True(refused.Bytes > 1024);
             Assert.Contains("over the limit of 1024 bytes", refused.Error, StringComparison.Ordinal);
             Assert.Empty(Directory.GetFiles(folder));
+
+            await function.DisposeAsync();
+            var gone = await monitor.WriteDumpAsync(folder, DumpKind.Triage, long.MaxValue, default);
+            Assert.Null(gone.Path);
+            Assert.Contains("has exited", gone.Error, StringComparison.Ordinal);
         }
         finally
         {
