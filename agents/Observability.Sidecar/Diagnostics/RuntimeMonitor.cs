@@ -504,7 +504,7 @@ public sealed partial class RuntimeMonitor : IAsyncDisposable
     /// <summary>The runtime's socket, dotnet-diagnostic-PID-KEY-socket, in our TMPDIR or the process's own.</summary>
     private static string? FindDiagnosticSocket(int pid)
     {
-        foreach (var folder in new[] { Path.GetTempPath(), TempPathOf(pid) }.Distinct())
+        foreach (var folder in new[] { Path.TrimEndingDirectorySeparator(Path.GetTempPath()), TempPathOf(pid) }.Distinct())
         {
             if (folder is null || !Directory.Exists(folder))
             {
@@ -529,7 +529,7 @@ public sealed partial class RuntimeMonitor : IAsyncDisposable
         {
             var environment = File.ReadAllText($"/proc/{pid}/environ", Encoding.UTF8);
             var tmpdir = environment.Split('\0').FirstOrDefault(v => v.StartsWith("TMPDIR=", StringComparison.Ordinal));
-            return tmpdir is { Length: > 7 } ? tmpdir[7..] : "/tmp";
+            return tmpdir is { Length: > 7 } ? Path.TrimEndingDirectorySeparator(tmpdir[7..]) : "/tmp";
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
