@@ -43,6 +43,27 @@ app.MapGet("/healthz", () => "ok");
 
 app.MapGet("/throw", string () => throw new InvalidOperationException($"sample failure: {functionName} was asked to throw"));
 
+// Work that fails after the response, as a fire-and-forget job would: the app logs it as unhandled (Critical).
+app.MapPost("/background-failure", (ILoggerFactory loggers) =>
+{
+    var logger = loggers.CreateLogger("HelloFunction.Background");
+    _ = Task.Run(async () =>
+    {
+        try
+        {
+            await Task.Delay(50);
+            throw new InvalidOperationException($"background failure in {functionName}");
+        }
+        catch (InvalidOperationException e)
+        {
+#pragma warning disable CA1848 // A sample: plain logging calls read better than generated ones.
+            logger.LogCritical(e, "Unhandled exception in background work");
+#pragma warning restore CA1848
+        }
+    });
+    return Results.Accepted();
+});
+
 app.MapGet("/crash", () =>
 {
     Console.Error.WriteLine($"{functionName}: crashing on request, exit code 3");

@@ -8,11 +8,16 @@ namespace Observability.Sidecar.Tests;
 /// <summary>The sidecar supervising the real sample function, exporting to a real collector.</summary>
 public sealed class SidecarTests(PostgresDatabase database, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<PostgresDatabase>, IAsyncLifetime
 {
+    private readonly string _dumps = Directory.CreateTempSubdirectory("obs-sidecar-dumps-").FullName;
     private CollectorRunner _collector = null!;
 
     public async Task InitializeAsync() => _collector = await CollectorRunner.StartAsync(database.ConnectionString);
 
-    public async Task DisposeAsync() => await _collector.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        await _collector.DisposeAsync();
+        Directory.Delete(_dumps, recursive: true);
+    }
 
     [Fact]
     public async Task A_slow_init_is_one_cold_start_with_its_phases_and_later_invocations_are_warm()
@@ -43,6 +48,18 @@ public sealed class SidecarTests(PostgresDatabase database, Xunit.Abstractions.I
         output.WriteLine($"init: measured {phases["init"]:F1} ms, the function says {truth:F1} ms");
         Assert.True(Math.Abs(phases["init"] - truth) <= 50, $"init measured {phases["init"]:F1} ms, the function says {truth:F1} ms");
         Assert.True(phases.ContainsKey("first_request"));
+        // The .NET startup profile and the runtime's own phase, read through the diagnostics port.
+        var attributes = coldStart.GetProperty("attributes");
+        Assert.True(attributes.GetProperty("obs.startup.assemblies_loaded").GetInt32() > 10);
+        Assert.True(attributes.GetProperty("obs.startup.jit_methods").GetInt32() > 100);
+        Assert.True(attributes.GetProperty("obs.startup.jit_ms").GetDouble() > 0);
+        Assert.NotEmpty(attributes.GetProperty("obs.startup.top_assemblies").EnumerateArray());
+        Assert.Contains(attributes.GetProperty("obs.startup.top_methods").EnumerateArray(), m => m.GetString()!.EndsWith(" ms", StringComparison.Ordinal));
+        var initChildren = trace.GetProperty("spans").EnumerateArray().Where(s => s.GetProperty("depth").GetInt32() == 2)
+            .Select(s => s.GetProperty("attributes").GetProperty("obs.coldstart.phase").GetString()).ToList();
+        Assert.Equal(["runtime_start", "app_init"], initChildren);
+        output.WriteLine($"startup: {attributes}");
+
         var link = coldStart.GetProperty("links")[0];
         var first = invocations.Single(s => s.GetProperty("function").GetProperty("coldStart").GetBoolean());
         Assert.Equal(first.GetProperty("spanId").GetString(), link.GetProperty("spanId").GetString());
@@ -135,6 +152,42 @@ public sealed class SidecarTests(PostgresDatabase database, Xunit.Abstractions.I
         Assert.True(process.GetProperty("threads").GetInt32() > 1);
         Assert.Equal("failing", body.GetProperty("environment").GetProperty("FUNCTION_NAME").GetString());
         Assert.Equal(1, MetricsText.Value(await sidecar.Admin.GetStringAsync("/metrics"), "obs_sidecar_snapshots_total{trigger=\"status_5xx\"}"));
+    }
+
+    [Fact]
+    public async Task An_exception_is_a_snapshot_with_its_type_and_stack_from_the_runtime_and_the_last_log_lines()
+    {
+        await using var sidecar = await SidecarRunner.StartAsync("thrower", _collector, "DumpOnFailure=Triage", $"DumpDirectory={_dumps}");
+        Assert.Equal(HttpStatusCode.OK, (await sidecar.Client.GetAsync("/hello")).StatusCode);
+        Assert.Equal(HttpStatusCode.InternalServerError, (await sidecar.Client.GetAsync("/throw")).StatusCode);
+
+        var snapshot = Assert.Single(await SnapshotsAsync("thrower", 1));
+        Assert.Equal("status_5xx", snapshot.GetProperty("trigger").GetString());
+        var body = snapshot.GetProperty("snapshot");
+        var exception = Assert.Single(body.GetProperty("exceptions").EnumerateArray());
+        Assert.Equal("System.InvalidOperationException", exception.GetProperty("type").GetString());
+        Assert.Equal("sample failure: thrower was asked to throw", exception.GetProperty("message").GetString());
+        Assert.Contains("at Program.", exception.GetProperty("stackTrace").GetString(), StringComparison.Ordinal);
+        Assert.Contains(body.GetProperty("logs").EnumerateArray(), l => l.GetString()!.Contains("thrower: GET /throw", StringComparison.Ordinal));
+        Assert.True(body.GetProperty("process").GetProperty("gcCount").ValueKind is JsonValueKind.Number or JsonValueKind.Null);
+
+        var dump = body.GetProperty("dump");
+        Assert.Equal(JsonValueKind.Null, dump.GetProperty("error").ValueKind);
+        Assert.True(new FileInfo(dump.GetProperty("path").GetString()!).Length > 1_000_000);
+        Assert.StartsWith(_dumps, dump.GetProperty("path").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_exception_the_app_reports_as_unhandled_outside_a_request_is_a_snapshot_of_its_own()
+    {
+        await using var sidecar = await SidecarRunner.StartAsync("background", _collector);
+        Assert.Equal(HttpStatusCode.Accepted, (await sidecar.Client.PostAsync("/background-failure", null)).StatusCode);
+
+        var snapshot = Assert.Single(await SnapshotsAsync("background", 1));
+        Assert.Equal("unhandled_exception", snapshot.GetProperty("trigger").GetString());
+        var exception = Assert.Single(snapshot.GetProperty("snapshot").GetProperty("exceptions").EnumerateArray());
+        Assert.Equal("background failure in background", exception.GetProperty("message").GetString());
+        Assert.Contains("Unhandled exception in background work", exception.GetProperty("stackTrace").GetString() + string.Join('\n', snapshot.GetProperty("snapshot").GetProperty("logs").EnumerateArray()), StringComparison.Ordinal);
     }
 
     [Fact]

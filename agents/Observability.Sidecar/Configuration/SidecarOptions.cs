@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Observability.Sidecar.Diagnostics;
 
 namespace Observability.Sidecar.Configuration;
 
@@ -111,7 +112,26 @@ public sealed class SidecarOptions : IValidatableObject
     /// <summary>Regular expressions whose matches are redacted from every captured text (bodies, URLs, logs, environment).</summary>
     public IList<string> RedactPatterns { get; } = [];
 
+    /// <summary>.NET functions: read the runtime's events through its diagnostics port (startup profile, exceptions, GC). Default true.</summary>
+    public bool RuntimeDiagnostics { get; set; } = true;
+
+    /// <summary>.NET functions: write a dump of this kind on a failure (Mini, Triage, WithHeap, Full). Default: none.</summary>
+    public DumpKind? DumpOnFailure { get; set; }
+
+    /// <summary>Where dumps go (created owner-only). Default: the "dumps" folder in the spool folder.</summary>
+    public string? DumpDirectory { get; set; }
+
+    /// <summary>A dump larger than this is deleted and the snapshot says so. Default 256 MiB.</summary>
+    [Range(1, long.MaxValue)]
+    public long MaxDumpBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>At most one dump per this interval: writing one pauses the function. Default 5 minutes.</summary>
+    public TimeSpan DumpMinInterval { get; set; } = TimeSpan.FromMinutes(5);
+
     public bool Supervises => Command.Count > 0;
+
+    public string EffectiveDumpDirectory => DumpDirectory
+        ?? Path.Combine(EffectiveSpoolDirectory ?? Path.Combine(Path.GetTempPath(), "obs-sidecar-spool", $"{FunctionName}-{Instance}"), "dumps");
 
     public Uri? EffectiveOtlpEndpoint => OtlpEndpoint
         ?? (Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT") is { Length: > 0 } env ? new Uri(env) : null);

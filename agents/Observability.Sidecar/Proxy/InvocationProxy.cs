@@ -111,7 +111,7 @@ public sealed class InvocationProxy(
 
         if (span is not null && cold)
         {
-            coldStarts.Record(instance, await instance.Listening, received, time.GetUtcNow().UtcDateTime, span.Context);
+            _ = coldStarts.RecordAsync(instance, await instance.Listening, received, time.GetUtcNow().UtcDateTime, span.Context);
         }
     }
 

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Observability.Core.Semantics;
 using Observability.Sidecar.Configuration;
+using Observability.Sidecar.Diagnostics;
 using Observability.Sidecar.Supervision;
 using Observability.Sidecar.Telemetry;
 using OpenTelemetry.Proto.Collector.Logs.V1;
@@ -34,6 +35,12 @@ public sealed partial class SnapshotService : IAsyncDisposable
     private readonly RepeatedField<KeyValue> _resource;
     private readonly Lock _rateLock = new();
     private readonly Task _worker;
+    // Exceptions thrown just before the request was seen as received still belong to it (clocks differ slightly).
+    private static readonly TimeSpan ExceptionLead = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan ExceptionWait = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan UnhandledGrace = TimeSpan.FromSeconds(2);
+
+    private long? _lastDump;
     private long _windowStart;
     private int _inWindow;
 
@@ -55,6 +62,7 @@ public sealed partial class SnapshotService : IAsyncDisposable
         }
 
         supervisor.Exited += OnFunctionExited;
+        supervisor.Started += OnFunctionStarted;
         _worker = Task.Run(WorkAsync);
     }
 
@@ -66,6 +74,7 @@ public sealed partial class SnapshotService : IAsyncDisposable
             return false;
         }
 
+        failure.Instance?.MarkFailureReported(failure.Time);
         if (!TakeRateToken())
         {
             _metrics.SnapshotsDropped.WithLabels("rate_limited").Inc();
@@ -96,6 +105,23 @@ public sealed partial class SnapshotService : IAsyncDisposable
         }
     }
 
+    // An exception the app reports as unhandled (for .NET, through the diagnostics port): a snapshot of its own,
+    // unless a failing request already reported it (an exception in a request handler is also a 500).
+    private void OnFunctionStarted(FunctionInstance instance) => _ = Task.Run(async () =>
+    {
+        if (await instance.Runtime is { } monitor)
+        {
+            monitor.UnhandledException += e => _ = Task.Run(async () =>
+            {
+                await Task.Delay(UnhandledGrace, _time);
+                if (instance.LastFailureReported is not { } reported || reported < e.Time - UnhandledGrace)
+                {
+                    Capture(new FailureContext { Trigger = FailureTrigger.UnhandledException, Time = e.Time, RequestReceived = e.Time, Instance = instance, Error = $"{e.Type}: {e.Message}" });
+                }
+            });
+        }
+    });
+
     // A crash that no failing request reported (the function died between requests): a snapshot of its own.
     private void OnFunctionExited(FunctionInstance instance, int? exitCode)
     {
@@ -116,7 +142,7 @@ public sealed partial class SnapshotService : IAsyncDisposable
         {
             try
             {
-                var record = Build(failure);
+                var record = await BuildAsync(failure);
                 if (_exporter!.Enqueue(Export(record)))
                 {
                     _metrics.Snapshots.WithLabels(failure.Trigger).Inc();
@@ -133,8 +159,10 @@ public sealed partial class SnapshotService : IAsyncDisposable
         }
     }
 
-    internal LogRecord Build(FailureContext failure)
+    internal async Task<LogRecord> BuildAsync(FailureContext failure)
     {
+        var monitor = failure.Instance is { } i && i.Runtime.IsCompletedSuccessfully ? i.Runtime.Result : null;
+        var exceptions = monitor is null ? [] : await ExceptionsAsync(monitor, failure);
         var body = new JsonObject
         {
             ["trigger"] = failure.Trigger,
@@ -168,11 +196,34 @@ public sealed partial class SnapshotService : IAsyncDisposable
             body["error"] = _redactor.Text(error);
         }
 
+        if (exceptions.Count > 0)
+        {
+            body["exceptions"] = new JsonArray([.. exceptions.Select(e => (JsonNode)new JsonObject
+            {
+                ["time"] = e.Time.ToString("O"),
+                ["type"] = e.Type,
+                ["message"] = _redactor.Text(e.Message),
+                ["stackTrace"] = e.StackTrace is null ? null : _redactor.Text(e.StackTrace),
+                ["threadId"] = e.ThreadId,
+            })]);
+        }
+
         body["logs"] = new JsonArray([.. _supervisor.Logs.Snapshot().Select(l => (JsonNode)_redactor.Text(l)!)]);
         if (failure.Instance is { } instance)
         {
-            body["process"] = ProcessState(instance, failure.ExitCode);
+            var process = ProcessState(instance, failure.ExitCode);
+            if (monitor is not null)
+            {
+                process["gcHeapBytes"] = monitor.GcHeapBytes;
+                process["gcCount"] = monitor.GcCount;
+            }
+
+            body["process"] = process;
             body["environment"] = Environment(instance);
+            if (monitor is not null && await DumpAsync(monitor, failure) is { } dump)
+            {
+                body["dump"] = dump;
+            }
         }
 
         var record = new LogRecord
@@ -198,6 +249,17 @@ public sealed partial class SnapshotService : IAsyncDisposable
             record.Attributes.Add(Attribute(FaasConventions.HttpRequestMethod, failure.Method));
         }
 
+        // The exception conventions, from the exception most likely at fault: the last one the app logged with its stack.
+        if ((exceptions.LastOrDefault(e => e.StackTrace is not null) ?? (exceptions.Count > 0 ? exceptions[^1] : null)) is { } blamed)
+        {
+            record.Attributes.Add(Attribute(FaasConventions.ExceptionType, blamed.Type));
+            record.Attributes.Add(Attribute(FaasConventions.ExceptionMessage, _redactor.Text(blamed.Message)));
+            if (blamed.StackTrace is { } stack)
+            {
+                record.Attributes.Add(Attribute(FaasConventions.ExceptionStackTrace, _redactor.Text(stack)));
+            }
+        }
+
         if (failure.Span != default)
         {
             record.TraceId = SnapshotDocument.IdBytes(failure.Span.TraceId.ToHexString());
@@ -206,6 +268,48 @@ public sealed partial class SnapshotService : IAsyncDisposable
         }
 
         return record;
+    }
+
+    /// <summary>
+    /// The runtime's exceptions since the request came in. The runtime reports them a moment later (up to about
+    /// a second, measured), and the stack later still, when the app logs the exception: wait for both, bounded.
+    /// </summary>
+    private async Task<IReadOnlyList<RuntimeException>> ExceptionsAsync(RuntimeMonitor monitor, FailureContext failure)
+    {
+        var since = (failure.RequestReceived ?? failure.Time) - ExceptionLead;
+        var expectOne = failure.Trigger is FailureTrigger.ServerError or FailureTrigger.UnhandledException;
+        var deadline = _time.GetTimestamp();
+        while (true)
+        {
+            var found = monitor.ExceptionsSince(since);
+            var complete = found.Count > 0 && found.Any(e => e.StackTrace is not null);
+            if (complete || (!expectOne && found.Count > 0) || _time.GetElapsedTime(deadline) >= ExceptionWait)
+            {
+                return found;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100), _time);
+        }
+    }
+
+    /// <summary>A dump, when configured, at most one per DumpMinInterval (writing one pauses the function).</summary>
+    private async Task<JsonObject?> DumpAsync(RuntimeMonitor monitor, FailureContext failure)
+    {
+        if (_options.DumpOnFailure is not { } kind || failure.Trigger is FailureTrigger.Crash or FailureTrigger.NotReady)
+        {
+            return null;
+        }
+
+        var now = _time.GetTimestamp();
+        if (_lastDump is { } last && _time.GetElapsedTime(last, now) < _options.DumpMinInterval)
+        {
+            return new JsonObject { ["kind"] = kind.ToString(), ["error"] = $"skipped: one dump per {_options.DumpMinInterval}" };
+        }
+
+        _lastDump = now;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2), _time);
+        var dump = await monitor.WriteDumpAsync(_options.EffectiveDumpDirectory, kind, _options.MaxDumpBytes, timeout.Token);
+        return new JsonObject { ["kind"] = kind.ToString(), ["path"] = dump.Path, ["bytes"] = dump.Bytes, ["error"] = dump.Error };
     }
 
     private JsonObject ProcessState(FunctionInstance instance, int? exitCode)
@@ -290,6 +394,7 @@ public sealed partial class SnapshotService : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _supervisor.Exited -= OnFunctionExited;
+        _supervisor.Started -= OnFunctionStarted;
         _queue.Writer.TryComplete();
         await _worker.WaitAsync(TimeSpan.FromSeconds(5), _time).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         if (_exporter is not null)

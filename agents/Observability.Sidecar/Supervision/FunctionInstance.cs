@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Observability.Sidecar.Diagnostics;
 
 namespace Observability.Sidecar.Supervision;
 
@@ -27,6 +28,12 @@ public sealed class FunctionInstance
     /// <summary>The function's environment (for failure snapshots; redacted before it leaves).</summary>
     public IReadOnlyDictionary<string, string> Environment { get; }
 
+    /// <summary>
+    /// The .NET runtime monitor, once attached through the diagnostics port; null when the function is not .NET,
+    /// diagnostics are off, or attaching failed.
+    /// </summary>
+    public Task<RuntimeMonitor?> Runtime { get; set; } = Task.FromResult<RuntimeMonitor?>(null);
+
     /// <summary>Completes with the exit code when the process ends.</summary>
     public Task<int?> Exited => _exited.Task;
 
@@ -45,6 +52,17 @@ public sealed class FunctionInstance
     public void MarkFailed(Exception reason) => _listening.TrySetException(reason);
 
     public void MarkExited(int? exitCode) => _exited.TrySetResult(exitCode);
+
+    /// <summary>When the last failure snapshot of this process was asked for (the request time it concerns).</summary>
+    public DateTime? LastFailureReported { get; private set; }
+
+    public void MarkFailureReported(DateTime at)
+    {
+        if (LastFailureReported is not { } last || at > last)
+        {
+            LastFailureReported = at;
+        }
+    }
 
     /// <summary>True exactly once: whoever reports the crash first (the request it cut off, or the supervisor).</summary>
     public bool TryClaimCrashReport() => Interlocked.Exchange(ref _crashReported, 1) == 0;

@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Observability.Sidecar.Configuration;
+using Observability.Sidecar.Diagnostics;
 using Observability.Sidecar.Telemetry;
 
 namespace Observability.Sidecar.Supervision;
@@ -20,6 +21,9 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
     private const int SigTerm = 15;
     private static readonly TimeSpan ReadinessPoll = TimeSpan.FromMilliseconds(5);
 
+    // A .NET runtime connects to the diagnostics port within milliseconds of starting; anything else never does.
+    private static readonly TimeSpan RuntimeConnectTimeout = TimeSpan.FromSeconds(5);
+
     private readonly SidecarOptions _options;
     private readonly SidecarMetrics _metrics;
     private readonly TimeProvider _time;
@@ -27,6 +31,8 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly CancellationTokenSource _disposed = new();
     private readonly DateTime _started;
+    private readonly ILoggerFactory _loggers;
+    private int _launches;
     private FunctionInstance? _current;
     private TaskCompletionSource<FunctionInstance> _attached = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _crashesInARow;
@@ -34,8 +40,9 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
     private int _stopping;
     private long _lastActivity;
 
-    public FunctionSupervisor(IOptions<SidecarOptions> options, LogTail logs, SidecarMetrics metrics, TimeProvider time, ILogger<FunctionSupervisor> logger)
+    public FunctionSupervisor(IOptions<SidecarOptions> options, LogTail logs, SidecarMetrics metrics, TimeProvider time, ILogger<FunctionSupervisor> logger, ILoggerFactory loggers)
     {
+        _loggers = loggers;
         _options = options.Value;
         Logs = logs;
         _metrics = metrics;
@@ -44,6 +51,9 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
         _lastActivity = time.GetTimestamp();
         _started = time.GetUtcNow().UtcDateTime;
     }
+
+    /// <summary>Raised when a function process is started (supervise mode) or found (attach mode).</summary>
+    public event Action<FunctionInstance>? Started;
 
     /// <summary>Raised when the function's process ends on its own (a crash, or in attach mode any exit), with its exit code if known.</summary>
     public event Action<FunctionInstance, int?>? Exited;
@@ -142,6 +152,15 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
         }
 
         info.Environment["PORT"] = _options.UpstreamPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        // Listen before the child starts: its runtime connects at its first instruction and waits for us.
+        var monitor = _options.RuntimeDiagnostics
+            ? RuntimeMonitor.Listen(Path.Combine(Path.GetTempPath(), $"obs-sidecar-{Environment.ProcessId}-{Interlocked.Increment(ref _launches)}.sock"), _loggers.CreateLogger<RuntimeMonitor>(), _time)
+            : null;
+        foreach (var (name, value) in monitor?.ChildEnvironment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
         var environment = info.Environment.Where(kv => kv.Value is not null).ToDictionary(kv => kv.Key, kv => kv.Value!, StringComparer.Ordinal);
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         process.OutputDataReceived += (_, e) => Relay("stdout", e.Data, Console.Out);
@@ -156,10 +175,16 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
         process.Exited += (_, _) => _ = OnExitedAsync(instance);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
+        if (monitor is not null)
+        {
+            instance.Runtime = StartMonitorAsync(monitor, instance);
+        }
+
         _metrics.FunctionStarts.Inc();
         _metrics.FunctionUp.Set(1);
         LogStarted(process.Id, _options.Command[0]);
         _ = WaitUntilListeningAsync(instance);
+        Started?.Invoke(instance);
         return instance;
     }
 
@@ -241,7 +266,13 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
             var start = ProcessStartTime(process, listening);
             var instance = new FunctionInstance(process, start, startRequested: null, ProcFs.ReadEnvironment(process.Id)) { CanBeCold = start >= _started };
             instance.MarkListening(listening);
+            if (_options.RuntimeDiagnostics)
+            {
+                instance.Runtime = RuntimeMonitor.AttachAsync(process.Id, _loggers.CreateLogger<RuntimeMonitor>(), _time, _disposed.Token);
+            }
+
             Volatile.Write(ref _current, instance);
+            Started?.Invoke(instance);
             _attached.TrySetResult(instance);
             _metrics.FunctionStarts.Inc();
             _metrics.FunctionUp.Set(1);
@@ -258,9 +289,48 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
             }
 
             instance.MarkExited(null);
+            await StopMonitorAsync(instance);
             _metrics.FunctionCrashes.Inc();
             LogExited(process.Id, -1);
             Exited?.Invoke(instance, null);
+        }
+    }
+
+    /// <summary>
+    /// Waits for the child's runtime to connect (a .NET function does at once; anything else never does), then
+    /// monitors it. Gives up when the child exits first. Null: not monitored.
+    /// </summary>
+    private async Task<RuntimeMonitor?> StartMonitorAsync(RuntimeMonitor monitor, FunctionInstance instance)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(_disposed.Token);
+        var start = monitor.StartAsync(instance.Process.Id, RuntimeConnectTimeout, stop.Token);
+        if (await Task.WhenAny(start, instance.Exited) != start)
+        {
+            await stop.CancelAsync();
+        }
+
+        try
+        {
+            if (await start)
+            {
+                return monitor;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The function exited before its runtime connected, or the sidecar is stopping.
+        }
+
+        await monitor.DisposeAsync();
+        return null;
+    }
+
+    private static async Task StopMonitorAsync(FunctionInstance instance)
+    {
+        // Its exceptions and GC figures stay readable for a crash snapshot; only the sessions end.
+        if (await instance.Runtime is { } monitor)
+        {
+            await monitor.DisposeAsync();
         }
     }
 
@@ -285,6 +355,7 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
         var code = instance.Process.ExitCode;
         instance.MarkFailed(new InvalidOperationException($"the function exited with code {code}"));
         instance.MarkExited(code);
+        await StopMonitorAsync(instance);
         await _gate.WaitAsync();
         try
         {

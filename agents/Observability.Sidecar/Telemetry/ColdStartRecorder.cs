@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using System.Globalization;
 using Observability.Core.Semantics;
+using Observability.Sidecar.Diagnostics;
 using Observability.Sidecar.Supervision;
 
 namespace Observability.Sidecar.Telemetry;
@@ -8,19 +10,33 @@ namespace Observability.Sidecar.Telemetry;
 /// Emits the cold-start record of a function process as spans in a trace of their own, linked to the
 /// invocation that paid for it: a "faas.coldstart" span over the whole cold start, with one child per phase
 /// (obs.coldstart.phase): "spawn" (request received → process start, when a request started the function),
-/// "init" (process start → port accepting; its duration is the init duration), and "first_request"
-/// (port accepting or request received, whichever is later → first response sent).
+/// "init" (process start → port accepting; its duration is the init duration) split for .NET into
+/// "runtime_start" (→ the runtime connected to the diagnostics port) and "app_init" (→ port accepting), and
+/// "first_request" (port accepting or request received, whichever is later → first response sent).
+/// For .NET functions the startup profile read from the runtime's events is attached as obs.startup.* attributes.
 /// </summary>
-public sealed class ColdStartRecorder(SidecarMetrics metrics)
+public sealed class ColdStartRecorder(SidecarMetrics metrics, TimeProvider time)
 {
-    public void Record(FunctionInstance instance, DateTime listening, DateTime requestReceived, DateTime responseSent, ActivityContext invocation)
+    // The runtime monitor and its startup profile come within milliseconds; this bounds a stuck one.
+    private static readonly TimeSpan ProfileTimeout = TimeSpan.FromSeconds(10);
+    private const int TopItems = 5;
+
+    /// <summary>Counts the cold start now; writes its record in the background (the profile takes a moment), off the request path.</summary>
+    public Task RecordAsync(FunctionInstance instance, DateTime listening, DateTime requestReceived, DateTime responseSent, ActivityContext invocation)
     {
+        metrics.ColdStarts.Inc();
+        metrics.InitDuration.Observe(Math.Max(0, (listening - instance.ProcessStart).TotalSeconds));
+
         // A trace of its own: without this the invocation span, current here, would become its parent.
         var current = Activity.Current;
         Activity.Current = null;
         try
         {
-            RecordSpans(instance, listening, requestReceived, responseSent, invocation);
+            return Task.Run(async () =>
+            {
+                var (monitor, profile) = await ProfileAsync(instance);
+                RecordSpans(instance, listening, requestReceived, responseSent, invocation, monitor, profile);
+            });
         }
         finally
         {
@@ -28,28 +44,53 @@ public sealed class ColdStartRecorder(SidecarMetrics metrics)
         }
     }
 
-    private void RecordSpans(FunctionInstance instance, DateTime listening, DateTime requestReceived, DateTime responseSent, ActivityContext invocation)
+    private async Task<(RuntimeMonitor? Monitor, StartupProfile? Profile)> ProfileAsync(FunctionInstance instance)
+    {
+        try
+        {
+            var monitor = await instance.Runtime.WaitAsync(ProfileTimeout, time);
+            return monitor is null ? (null, null) : (monitor, await monitor.EndStartupAsync(CancellationToken.None).WaitAsync(ProfileTimeout, time));
+        }
+#pragma warning disable CA1031 // The profile is a bonus: without it the record is still written.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            return (null, null);
+        }
+    }
+
+    private static void RecordSpans(FunctionInstance instance, DateTime listening, DateTime requestReceived, DateTime responseSent, ActivityContext invocation, RuntimeMonitor? monitor, StartupProfile? profile)
     {
         var start = instance.StartRequested is { } asked && asked < instance.ProcessStart ? asked : instance.ProcessStart;
         var init = listening - instance.ProcessStart;
-        metrics.ColdStarts.Inc();
-        metrics.InitDuration.Observe(Math.Max(0, init.TotalSeconds));
+        List<KeyValuePair<string, object?>> tags =
+        [
+            new("obs.coldstart.process_start", instance.ProcessStart.ToString("O")),
+            new("obs.coldstart.listening", listening.ToString("O")),
+            new("obs.coldstart.first_request_received", requestReceived.ToString("O")),
+            new("obs.coldstart.first_response_sent", responseSent.ToString("O")),
+            new("obs.coldstart.init_ms", init.TotalMilliseconds),
+            new("process.pid", instance.Process.Id),
+        ];
+        var runtimeReady = monitor?.RuntimeConnected;
+        if (runtimeReady is { } ready)
+        {
+            tags.Add(new("obs.coldstart.runtime_ready", ready.ToString("O")));
+            tags.Add(new("obs.coldstart.diagnostics_pause_ms", ((monitor!.RuntimeResumed ?? ready) - ready).TotalMilliseconds));
+        }
 
-        using var root = SidecarTracing.Source.StartActivity(
-            "faas.coldstart",
-            ActivityKind.Internal,
-            parentContext: default,
-            tags:
-            [
-                new("obs.coldstart.process_start", instance.ProcessStart.ToString("O")),
-                new("obs.coldstart.listening", listening.ToString("O")),
-                new("obs.coldstart.first_request_received", requestReceived.ToString("O")),
-                new("obs.coldstart.first_response_sent", responseSent.ToString("O")),
-                new("obs.coldstart.init_ms", init.TotalMilliseconds),
-                new("process.pid", instance.Process?.Id ?? 0),
-            ],
-            links: [new ActivityLink(invocation)],
-            startTime: start);
+        if (profile is { EventsSeen: > 0 })
+        {
+            tags.Add(new("obs.startup.assemblies_loaded", profile.AssembliesLoaded));
+            tags.Add(new("obs.startup.jit_methods", profile.MethodsJitted));
+            tags.Add(new("obs.startup.jit_ms", Math.Round(profile.JitMilliseconds, 2)));
+            tags.Add(new("obs.startup.gc_count", profile.GcCount));
+            tags.Add(new("obs.startup.gc_pause_ms", Math.Round(profile.GcPauseMilliseconds, 2)));
+            tags.Add(new("obs.startup.top_assemblies", Top(profile.SlowestAssemblies)));
+            tags.Add(new("obs.startup.top_methods", Top(profile.SlowestMethods)));
+        }
+
+        using var root = SidecarTracing.Source.StartActivity("faas.coldstart", ActivityKind.Internal, parentContext: default, tags: tags, links: [new ActivityLink(invocation)], startTime: start);
         if (root is null)
         {
             return;
@@ -57,17 +98,30 @@ public sealed class ColdStartRecorder(SidecarMetrics metrics)
 
         if (instance.StartRequested is { } requested && requested < instance.ProcessStart)
         {
-            Phase(root, "spawn", requested, instance.ProcessStart);
+            Phase(root, "spawn", requested, instance.ProcessStart)?.Dispose();
         }
 
-        Phase(root, ObsConventions.InitPhase, instance.ProcessStart, listening);
-        Phase(root, "first_request", listening > requestReceived ? listening : requestReceived, responseSent);
+        using (var initSpan = Phase(root, ObsConventions.InitPhase, instance.ProcessStart, listening))
+        {
+            if (initSpan is not null && runtimeReady is { } connected && connected > instance.ProcessStart && connected < listening)
+            {
+                Phase(initSpan, "runtime_start", instance.ProcessStart, connected)?.Dispose();
+                Phase(initSpan, "app_init", connected, listening)?.Dispose();
+            }
+        }
+
+        Phase(root, "first_request", listening > requestReceived ? listening : requestReceived, responseSent)?.Dispose();
         root.SetEndTime(responseSent);
     }
 
-    private static void Phase(Activity parent, string phase, DateTime from, DateTime to)
+    private static string[] Top(IReadOnlyList<TimedItem> items) =>
+        [.. items.Take(TopItems).Select(i => $"{i.Name} {i.Milliseconds.ToString("F2", CultureInfo.InvariantCulture)} ms")];
+
+    /// <summary>A phase span, ended at <paramref name="to"/> when disposed.</summary>
+    private static Activity? Phase(Activity parent, string phase, DateTime from, DateTime to)
     {
-        using var span = SidecarTracing.Source.StartActivity("coldstart." + phase, ActivityKind.Internal, parent.Context, [new(ObsConventions.ColdStartPhase, phase)], startTime: from);
+        var span = SidecarTracing.Source.StartActivity("coldstart." + phase, ActivityKind.Internal, parent.Context, [new(ObsConventions.ColdStartPhase, phase)], startTime: from);
         span?.SetEndTime(to < from ? from : to);
+        return span;
     }
 }
