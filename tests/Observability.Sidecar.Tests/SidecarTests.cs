@@ -282,9 +282,9 @@ public sealed class SidecarTests(PostgresDatabase database, Xunit.Abstractions.I
 
         Assert.Equal(HttpStatusCode.InternalServerError, (await sidecar.Client.PostAsync("/echo?status=500", null)).StatusCode);
 
-        var metrics = await Poll.UntilAsync(() => sidecar.Admin.GetStringAsync("/metrics"), m => MetricsText.Value(m, "obs_sidecar_spans_exported_total") >= 5, what: "spans exported");
-        // The cold invocation, the cold-start record (3 spans) and the error.
-        Assert.Equal(5, MetricsText.Value(metrics, "obs_sidecar_spans_exported_total"));
+        var metrics = await Poll.UntilAsync(() => sidecar.Admin.GetStringAsync("/metrics"), m => MetricsText.Value(m, "obs_sidecar_spans_exported_total") >= 7, what: "spans exported");
+        // The cold invocation, the cold-start record (root, init with runtime_start and app_init, first_request) and the error.
+        Assert.Equal(7, MetricsText.Value(metrics, "obs_sidecar_spans_exported_total"));
         Assert.Equal(9, MetricsText.Value(metrics, "obs_sidecar_spans_sampled_out_total"));
         Assert.Equal(0, MetricsText.Value(metrics, "obs_sidecar_spans_dropped_total"));
         Assert.Equal(0, MetricsText.Value(metrics, "obs_sidecar_export_queue_spans"));
