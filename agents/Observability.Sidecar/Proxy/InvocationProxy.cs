@@ -84,7 +84,7 @@ public sealed class InvocationProxy(
             var exception = http.Features.Get<IForwarderErrorFeature>()?.Exception;
             detail = $"{error}: {exception?.Message ?? error.ToString()}";
             span?.SetStatus(ActivityStatusCode.Error, detail);
-            trigger = await FailureTriggerAsync(error, exception, instance);
+            trigger = FailureTriggerOf(error, exception);
             if (!http.Response.HasStarted)
             {
                 http.Response.StatusCode = error == ForwarderError.RequestTimedOut ? StatusCodes.Status504GatewayTimeout : http.Response.StatusCode;
@@ -100,13 +100,17 @@ public sealed class InvocationProxy(
             trigger ??= FailureTrigger.ServerError;
         }
 
-        if (trigger is not null && (trigger != FailureTrigger.Crash || instance.TryClaimCrashReport()))
+        if (trigger is not null)
         {
-            snapshots.Capture(Failure(http, span, received, trigger, instance, requestBody, responseBody) with
+            var failure = Failure(http, span, received, trigger, instance, requestBody, responseBody) with { Error = detail };
+            if (trigger is FailureTrigger.Refused or FailureTrigger.Reset)
             {
-                Error = detail,
-                ExitCode = trigger == FailureTrigger.Crash ? instance.Exited.Result : null,
-            });
+                _ = ReportConnectionFailureAsync(failure, instance);
+            }
+            else
+            {
+                snapshots.Capture(failure);
+            }
         }
 
         if (span is not null && cold)
@@ -131,28 +135,32 @@ public sealed class InvocationProxy(
         return (request, response);
     }
 
-    /// <summary>Which failure a forwarding error is; a refused or cut connection is a crash when the process died with it.</summary>
-    private async Task<string?> FailureTriggerAsync(ForwarderError error, Exception? exception, FunctionInstance instance)
+    /// <summary>Which failure a forwarding error is; null when the client went away (not the function's failure).</summary>
+    private static string? FailureTriggerOf(ForwarderError error, Exception? exception) => error switch
     {
-        if (error == ForwarderError.RequestTimedOut)
-        {
-            return FailureTrigger.Timeout;
-        }
+        ForwarderError.RequestTimedOut => FailureTrigger.Timeout,
+        ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.ResponseBodyCanceled
+            or ForwarderError.RequestBodyClient or ForwarderError.ResponseBodyClient or ForwarderError.UpgradeRequestCanceled => null,
+        _ => FindSocketError(exception) == SocketError.ConnectionRefused ? FailureTrigger.Refused : FailureTrigger.Reset,
+    };
 
-        if (error is ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.ResponseBodyCanceled
-            or ForwarderError.RequestBodyClient or ForwarderError.ResponseBodyClient or ForwarderError.UpgradeRequestCanceled)
-        {
-            return null; // The client went away: not the function's failure.
-        }
-
+    /// <summary>
+    /// A refused or cut connection is a crash when the process died with it. Telling them apart waits for the
+    /// exit briefly, so it happens here, after the response, not before it.
+    /// </summary>
+    private async Task ReportConnectionFailureAsync(FailureContext failure, FunctionInstance instance)
+    {
         try
         {
-            await instance.Exited.WaitAsync(CrashGrace, time);
-            return FailureTrigger.Crash;
+            var exitCode = await instance.Exited.WaitAsync(CrashGrace, time);
+            if (instance.TryClaimCrashReport())
+            {
+                snapshots.Capture(failure with { Trigger = FailureTrigger.Crash, ExitCode = exitCode });
+            }
         }
         catch (TimeoutException)
         {
-            return FindSocketError(exception) == SocketError.ConnectionRefused ? FailureTrigger.Refused : FailureTrigger.Reset;
+            snapshots.Capture(failure);
         }
     }
 
