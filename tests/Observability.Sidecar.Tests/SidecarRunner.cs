@@ -50,6 +50,10 @@ internal sealed class SidecarRunner : IAsyncDisposable
     public static Task<SidecarRunner> StartNodeAsync(string name, CollectorRunner collector) =>
         StartAsync(name, collector, ["node", Path.Combine(RepositoryRoot, "samples", "node-hello", "server.js")], []);
 
+    /// <summary>Any command as the function, e.g. one that never listens.</summary>
+    public static Task<SidecarRunner> StartCommandAsync(string name, CollectorRunner collector, string[] command, params string[] settings) =>
+        StartAsync(name, collector, command, settings);
+
     /// <summary>Attach mode: a sidecar in front of a function already running (or to come) on a port.</summary>
     public static Task<SidecarRunner> StartAttachedAsync(string name, CollectorRunner collector, int upstreamPort) =>
         StartAsync(name, collector, [], [], upstreamPort);

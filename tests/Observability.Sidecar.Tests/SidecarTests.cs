@@ -239,6 +239,18 @@ public sealed class SidecarTests(PostgresDatabase database, Xunit.Abstractions.I
     }
 
     [Fact]
+    public async Task A_function_that_never_listens_is_503_and_a_snapshot_with_its_output()
+    {
+        await using var sidecar = await SidecarRunner.StartCommandAsync("mute", _collector, ["sh", "-c", "echo 'loading a model that never loads'; exec sleep 60"], "ReadyTimeout=00:00:00.5");
+        using var response = await sidecar.Client.GetAsync("/hello");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+
+        var snapshot = Assert.Single(await SnapshotsAsync("mute", 1));
+        Assert.Equal("not_ready", snapshot.GetProperty("trigger").GetString());
+        Assert.Contains(snapshot.GetProperty("snapshot").GetProperty("logs").EnumerateArray(), l => l.GetString() == "stdout: loading a model that never loads");
+    }
+
+    [Fact]
     public async Task After_the_idle_timeout_the_next_request_is_cold_again()
     {
         await using var sidecar = await SidecarRunner.StartAsync("sleepy", _collector, "IdleTimeout=00:00:00.4");
