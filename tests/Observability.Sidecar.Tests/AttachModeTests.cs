@@ -1,6 +1,4 @@
 using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Observability.Collector.Hosting;
 using Observability.Testing;
 
@@ -31,15 +29,14 @@ public sealed class AttachModeTests(PostgresDatabase database) : IClassFixture<P
                 Assert.Equal(HttpStatusCode.OK, (await sidecar.Client.GetAsync("/hello")).StatusCode);
                 Assert.Equal(HttpStatusCode.OK, (await sidecar.Client.GetAsync("/hello")).StatusCode);
 
-                var spans = (await Poll.UntilAsync(() => HelloSpansAsync(collector), s => s.Count >= 3, what: "three invocations"))
-                    .OrderBy(s => s.GetProperty("startTime").GetDateTime()).ToList();
+                var spans = (await collector.SpansAsync("attached", "GET /hello", n => n >= 3)).OrderBy(s => s.GetProperty("startTime").GetDateTime()).ToList();
                 // Already serving when the sidecar came: its cold start was not seen, so not claimed.
                 Assert.Equal([false, true, false], spans.Select(s => s.GetProperty("function").GetProperty("coldStart").GetBoolean()).ToArray());
 
-                var coldStart = await Poll.UntilAsync(() => ColdStartAsync(collector), c => c is not null, what: "the cold-start record");
-                var processStart = coldStart!.Value.GetProperty("attributes").GetProperty("obs.coldstart.process_start").GetDateTime().ToUniversalTime();
+                var coldStart = Assert.Single(await collector.SpansAsync("attached", "faas.coldstart", n => n >= 1));
+                var processStart = coldStart.GetProperty("attributes").GetProperty("obs.coldstart.process_start").GetDateTime().ToUniversalTime();
                 Assert.InRange(processStart, second.StartTime.ToUniversalTime().AddSeconds(-1), second.StartTime.ToUniversalTime().AddSeconds(1));
-                Assert.Equal(second.Id, coldStart.Value.GetProperty("attributes").GetProperty("process.pid").GetInt32());
+                Assert.Equal(second.Id, coldStart.GetProperty("attributes").GetProperty("process.pid").GetInt32());
                 Assert.Equal(1, MetricsText.Value(await sidecar.Admin.GetStringAsync("/metrics"), "obs_sidecar_function_crashes_total"));
             }
             finally
@@ -52,30 +49,5 @@ public sealed class AttachModeTests(PostgresDatabase database) : IClassFixture<P
             first.Kill();
             first.Dispose();
         }
-    }
-
-    private static async Task<List<JsonElement>> HelloSpansAsync(CollectorRunner collector)
-    {
-        var found = await collector.Query.GetFromJsonAsync<JsonElement>("/api/v1/traces?service=attached&name=GET%20/hello&limit=10");
-        var spans = new List<JsonElement>();
-        foreach (var t in found.GetProperty("items").EnumerateArray())
-        {
-            var trace = await collector.Query.GetFromJsonAsync<JsonElement>($"/api/v1/traces/{t.GetProperty("traceId").GetString()}");
-            spans.AddRange(trace.GetProperty("spans").EnumerateArray().Where(s => s.GetProperty("name").GetString() == "GET /hello"));
-        }
-
-        return spans;
-    }
-
-    private static async Task<JsonElement?> ColdStartAsync(CollectorRunner collector)
-    {
-        var found = await collector.Query.GetFromJsonAsync<JsonElement>("/api/v1/traces?service=attached&name=faas.coldstart&limit=10");
-        if (found.GetProperty("items").GetArrayLength() == 0)
-        {
-            return null;
-        }
-
-        var trace = await collector.Query.GetFromJsonAsync<JsonElement>($"/api/v1/traces/{found.GetProperty("items")[0].GetProperty("traceId").GetString()}");
-        return trace.GetProperty("spans").EnumerateArray().Single(s => s.GetProperty("name").GetString() == "faas.coldstart");
     }
 }

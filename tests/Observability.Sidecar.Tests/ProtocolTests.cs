@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
@@ -59,23 +58,11 @@ public sealed class ProtocolTests(PostgresDatabase database) : IClassFixture<Pos
         Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
         Assert.Equal(body, await response.Content.ReadAsByteArrayAsync());
 
-        var snapshots = await Poll.UntilAsync(
-            async () => (await _collector.Query.GetFromJsonAsync<JsonElement>("/api/v1/snapshots?function=big-body")).GetProperty("items").EnumerateArray().ToList(),
-            s => s.Count >= 1,
-            what: "the snapshot");
-        var request = Assert.Single(snapshots).GetProperty("snapshot").GetProperty("request");
+        var request = Assert.Single(await _collector.SnapshotsAsync("big-body", 1)).GetProperty("snapshot").GetProperty("request");
         Assert.Equal(body.Length, request.GetProperty("bodyBytes").GetInt64());
         Assert.True(request.GetProperty("bodyTruncated").GetBoolean());
         Assert.StartsWith("base64(", request.GetProperty("body").GetString(), StringComparison.Ordinal);
     }
 
-    private async Task<JsonElement> SingleSpanAsync(string function, string name)
-    {
-        var traces = await Poll.UntilAsync(
-            async () => (await _collector.Query.GetFromJsonAsync<JsonElement>($"/api/v1/traces?service={function}&name={Uri.EscapeDataString(name)}")).GetProperty("items").EnumerateArray().ToList(),
-            t => t.Count >= 1,
-            what: $"{name} of {function}");
-        var trace = await _collector.Query.GetFromJsonAsync<JsonElement>($"/api/v1/traces/{Assert.Single(traces).GetProperty("traceId").GetString()}");
-        return trace.GetProperty("spans").EnumerateArray().Single(s => s.GetProperty("name").GetString() == name);
-    }
+    private async Task<JsonElement> SingleSpanAsync(string function, string name) => Assert.Single(await _collector.SpansAsync(function, name, n => n >= 1));
 }

@@ -36,7 +36,7 @@ public sealed class SidecarTests(PostgresDatabase database, Xunit.Abstractions.I
             .Select(s => s.GetProperty("function").GetProperty("coldStart").GetBoolean()).ToArray());
 
         var coldStart = Assert.Single(await SpansAsync("cold-fn", "faas.coldstart", n => n >= 1));
-        var trace = await _collector.Query.GetFromJsonAsync<JsonElement>($"/api/v1/traces/{coldStart.GetProperty("traceId").GetString()}");
+        var trace = await _collector.TraceAsync(coldStart.GetProperty("traceId").GetString()!);
         var phases = trace.GetProperty("spans").EnumerateArray().Where(s => s.GetProperty("depth").GetInt32() == 1)
             .ToDictionary(s => s.GetProperty("attributes").GetProperty("obs.coldstart.phase").GetString()!, s => s.GetProperty("durationNanos").GetInt64() / 1e6);
         Assert.True(phases["init"] >= 300, $"init took {phases["init"]} ms, but the function sleeps 300 ms before listening");
@@ -316,28 +316,7 @@ public sealed class SidecarTests(PostgresDatabase database, Xunit.Abstractions.I
         }
     }
 
-    private async Task<List<JsonElement>> SnapshotsAsync(string function, int atLeast) =>
-        await Poll.UntilAsync(
-            async () => (await _collector.Query.GetFromJsonAsync<JsonElement>($"/api/v1/snapshots?function={function}")).GetProperty("items").EnumerateArray().ToList(),
-            s => s.Count >= atLeast,
-            TimeSpan.FromSeconds(20),
-            $"failure snapshots of {function}");
+    private Task<List<JsonElement>> SpansAsync(string function, string name, Func<int, bool> enough) => _collector.SpansAsync(function, name, enough);
 
-    /// <summary>The spans of one function with one name, once the collector has at least as many as wanted.</summary>
-    private async Task<List<JsonElement>> SpansAsync(string function, string name, Func<int, bool> enough)
-    {
-        var traces = await Poll.UntilAsync(
-            async () => (await _collector.Query.GetFromJsonAsync<JsonElement>($"/api/v1/traces?service={function}&name={Uri.EscapeDataString(name)}&limit=100")).GetProperty("items").EnumerateArray().ToList(),
-            t => enough(t.Count),
-            TimeSpan.FromSeconds(20),
-            $"{name} spans of {function}");
-        var spans = new List<JsonElement>();
-        foreach (var t in traces)
-        {
-            var trace = await _collector.Query.GetFromJsonAsync<JsonElement>($"/api/v1/traces/{t.GetProperty("traceId").GetString()}");
-            spans.AddRange(trace.GetProperty("spans").EnumerateArray().Where(s => s.GetProperty("name").GetString() == name && s.GetProperty("service").GetString() == function));
-        }
-
-        return spans;
-    }
+    private Task<List<JsonElement>> SnapshotsAsync(string function, int atLeast) => _collector.SnapshotsAsync(function, atLeast);
 }
