@@ -92,7 +92,7 @@ public sealed class InvocationProxy(
         }
 
         var code = http.Response.StatusCode;
-        metrics.Requests.WithLabels(code.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
+        metrics.RequestsWithStatus(code).Inc();
         span?.SetTag(FaasConventions.HttpResponseStatusCode, code);
         if (code >= 500)
         {
@@ -217,7 +217,7 @@ public sealed class InvocationProxy(
         span.SetTag(FaasConventions.UrlPath, path);
         span.SetTag("url.scheme", http.Request.Scheme);
         span.SetTag("server.port", http.Connection.LocalPort);
-        span.SetTag("network.protocol.version", http.Request.Protocol.Replace("HTTP/", string.Empty, StringComparison.Ordinal));
+        span.SetTag("network.protocol.version", ProtocolVersion(http.Request.Protocol));
         if (headers.UserAgent.Count > 0)
         {
             span.SetTag("user_agent.original", headers.UserAgent.ToString());
@@ -231,11 +231,15 @@ public sealed class InvocationProxy(
         return span;
     }
 
+    // The protocol strings are interned constants: compare, do not allocate.
+    private static string ProtocolVersion(string protocol) =>
+        HttpProtocol.IsHttp11(protocol) ? "1.1" : HttpProtocol.IsHttp2(protocol) ? "2" : HttpProtocol.IsHttp3(protocol) ? "3" : HttpProtocol.IsHttp10(protocol) ? "1.0" : protocol;
+
     private async Task FailAsync(HttpContext http, Activity? span, int status, string message)
     {
         span?.SetStatus(ActivityStatusCode.Error, message);
         span?.SetTag(FaasConventions.HttpResponseStatusCode, status);
-        metrics.Requests.WithLabels(status.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
+        metrics.RequestsWithStatus(status).Inc();
         http.Response.StatusCode = status;
         await http.Response.WriteAsync(message);
     }

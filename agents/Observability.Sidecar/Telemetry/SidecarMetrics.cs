@@ -1,3 +1,4 @@
+using System.Globalization;
 using Prometheus;
 
 namespace Observability.Sidecar.Telemetry;
@@ -5,6 +6,8 @@ namespace Observability.Sidecar.Telemetry;
 /// <summary>The sidecar's own metrics on its admin port.</summary>
 public sealed class SidecarMetrics
 {
+    private readonly Counter.Child?[] _byStatus = new Counter.Child?[500];
+
     public SidecarMetrics(CollectorRegistry registry)
     {
         Registry = registry;
@@ -28,6 +31,18 @@ public sealed class SidecarMetrics
     }
 
     public Counter Requests { get; }
+
+    /// <summary>The requests counter of one status code, looked up once per code rather than per request.</summary>
+    public Counter.Child RequestsWithStatus(int status)
+    {
+        var index = status - 100;
+        if ((uint)index >= (uint)_byStatus.Length)
+        {
+            return Requests.WithLabels(status.ToString(CultureInfo.InvariantCulture));
+        }
+
+        return _byStatus[index] ??= Requests.WithLabels(status.ToString(CultureInfo.InvariantCulture));
+    }
     public Histogram UpstreamDuration { get; }
     public Counter ColdStarts { get; }
     public Histogram InitDuration { get; }
