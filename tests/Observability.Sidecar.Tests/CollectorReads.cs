@@ -13,7 +13,7 @@ internal static class CollectorReads
         var traces = await Poll.UntilAsync(
             async () => (await collector.Query.GetFromJsonAsync<JsonElement>($"/api/v1/traces?service={service}&name={Uri.EscapeDataString(name)}&limit=100")).GetProperty("items").EnumerateArray().ToList(),
             t => enough(t.Count),
-            TimeSpan.FromSeconds(20),
+            TimeSpan.FromSeconds(60),
             $"{name} spans of {service}");
         var spans = new List<JsonElement>();
         foreach (var t in traces)
@@ -30,7 +30,7 @@ internal static class CollectorReads
         Poll.UntilAsync(
             async () => (await collector.Query.GetFromJsonAsync<JsonElement>($"/api/v1/snapshots?function={function}")).GetProperty("items").EnumerateArray().ToList(),
             s => s.Count >= atLeast,
-            TimeSpan.FromSeconds(20),
+            TimeSpan.FromSeconds(60),
             $"failure snapshots of {function}");
 
     public static async Task<JsonElement> TraceAsync(this CollectorRunner collector, string traceId) =>

@@ -163,6 +163,13 @@ internal sealed class SidecarRunner : IAsyncDisposable
             catch (TimeoutException)
             {
                 _process.Kill(entireProcessTree: true);
+                throw new InvalidOperationException($"obs-sidecar did not stop within 15 s of SIGTERM: {Output}");
+            }
+
+            // A clean stop is part of the contract: it flushes spans and snapshots.
+            if (_process.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"obs-sidecar exited with {_process.ExitCode} on SIGTERM: {Output}");
             }
         }
 

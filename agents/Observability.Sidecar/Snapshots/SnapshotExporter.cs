@@ -27,6 +27,7 @@ public sealed partial class SnapshotExporter : IAsyncDisposable
     private readonly SemaphoreSlim _wake = new(0);
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _sender;
+    private int _disposed;
 
     public SnapshotExporter(Uri endpoint, IReadOnlyList<KeyValuePair<string, string>> headers, string folder, int maxFiles, SidecarMetrics metrics, TimeProvider time, ILogger logger)
     {
@@ -150,6 +151,11 @@ public sealed partial class SnapshotExporter : IAsyncDisposable
     /// <summary>Tries once more to deliver what is spooled (bounded), then stops; what is left stays for the next start.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         _wake.Release();
         await Task.WhenAny(_sender, Task.Delay(TimeSpan.FromSeconds(2), _time));
         await _stop.CancelAsync();

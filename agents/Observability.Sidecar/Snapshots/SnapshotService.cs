@@ -41,6 +41,7 @@ public sealed partial class SnapshotService : IAsyncDisposable
     private static readonly TimeSpan UnhandledGrace = TimeSpan.FromSeconds(2);
 
     private long? _lastDump;
+    private int _disposed;
     private long _windowStart;
     private int _inWindow;
 
@@ -391,8 +392,14 @@ public sealed partial class SnapshotService : IAsyncDisposable
 
     private static ulong UnixNanos(DateTime utc) => (ulong)(utc - DateTime.UnixEpoch).Ticks * 100;
 
+    /// <summary>Safe to call more than once (the host stops it, then the container disposes it).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         _supervisor.Exited -= OnFunctionExited;
         _supervisor.Started -= OnFunctionStarted;
         _queue.Writer.TryComplete();
