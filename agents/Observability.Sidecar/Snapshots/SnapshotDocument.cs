@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
 using Google.Protobuf;
@@ -76,6 +77,19 @@ public static class SnapshotDocument
         return list;
     }
 
-    /// <summary>A hex id (trace or span) as the bytes OTLP carries.</summary>
-    public static ByteString IdBytes(string hex) => ByteString.CopyFrom(Convert.FromHexString(hex));
+    /// <summary>A trace id as the bytes OTLP carries.</summary>
+    public static ByteString IdBytes(ActivityTraceId id)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        id.CopyTo(bytes);
+        return ByteString.CopyFrom(bytes);
+    }
+
+    /// <summary>A span id as the bytes OTLP carries.</summary>
+    public static ByteString IdBytes(ActivitySpanId id)
+    {
+        Span<byte> bytes = stackalloc byte[8];
+        id.CopyTo(bytes);
+        return ByteString.CopyFrom(bytes);
+    }
 }

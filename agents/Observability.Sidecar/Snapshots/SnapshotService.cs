@@ -263,8 +263,8 @@ public sealed partial class SnapshotService : IAsyncDisposable
 
         if (failure.Span != default)
         {
-            record.TraceId = SnapshotDocument.IdBytes(failure.Span.TraceId.ToHexString());
-            record.SpanId = SnapshotDocument.IdBytes(failure.Span.SpanId.ToHexString());
+            record.TraceId = SnapshotDocument.IdBytes(failure.Span.TraceId);
+            record.SpanId = SnapshotDocument.IdBytes(failure.Span.SpanId);
             record.Flags = (uint)failure.Span.TraceFlags;
         }
 
@@ -279,12 +279,12 @@ public sealed partial class SnapshotService : IAsyncDisposable
     {
         var since = (failure.RequestReceived ?? failure.Time) - ExceptionLead;
         var expectOne = failure.Trigger is FailureTrigger.ServerError or FailureTrigger.UnhandledException;
-        var deadline = _time.GetTimestamp();
+        var started = _time.GetTimestamp();
         while (true)
         {
             var found = monitor.ExceptionsSince(since);
             var complete = found.Count > 0 && found.Any(e => e.StackTrace is not null);
-            if (complete || (!expectOne && found.Count > 0) || _time.GetElapsedTime(deadline) >= ExceptionWait)
+            if (complete || (!expectOne && found.Count > 0) || _time.GetElapsedTime(started) >= ExceptionWait)
             {
                 return found;
             }
