@@ -77,6 +77,17 @@ app.MapGet("/slow", async (int? ms, CancellationToken ct) =>
     return $"slept {delay} ms";
 });
 
+// A streamed answer: a first line at once, the last one after ?hold= ms (default 1000), as server-sent events or a
+// long download would arrive.
+app.MapGet("/stream", async (HttpContext context, int? hold) =>
+{
+    context.Response.ContentType = "text/plain; charset=utf-8";
+    await context.Response.WriteAsync("first\n", context.RequestAborted);
+    await context.Response.Body.FlushAsync(context.RequestAborted);
+    await Task.Delay(Math.Max(hold ?? 1000, 0), context.RequestAborted);
+    await context.Response.WriteAsync("last\n", context.RequestAborted);
+});
+
 app.MapGet("/call", async (string url, HttpRequest request, CancellationToken ct) =>
 {
     if (!Uri.TryCreate(url, UriKind.Absolute, out var target) || (target.Scheme != "http" && target.Scheme != "https"))

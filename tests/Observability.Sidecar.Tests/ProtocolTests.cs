@@ -6,7 +6,7 @@ using Observability.Testing;
 
 namespace Observability.Sidecar.Tests;
 
-/// <summary>What passes through the proxy besides plain HTTP/1.1: WebSocket tunnels, h2c, streamed bodies.</summary>
+/// <summary>What passes through the proxy besides plain HTTP/1.1: WebSocket tunnels, h2c, streamed and large bodies.</summary>
 public sealed class ProtocolTests(PostgresDatabase database) : IClassFixture<PostgresDatabase>, IAsyncLifetime
 {
     private CollectorRunner _collector = null!;
@@ -62,6 +62,20 @@ public sealed class ProtocolTests(PostgresDatabase database) : IClassFixture<Pos
         Assert.Equal(body.Length, request.GetProperty("bodyBytes").GetInt64());
         Assert.True(request.GetProperty("bodyTruncated").GetBoolean());
         Assert.StartsWith("base64(", request.GetProperty("body").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_streamed_response_reaches_the_client_as_the_function_writes_it()
+    {
+        // The proxy holds small writes back to send a response in one piece; a part the function flushed must
+        // still leave while the function waits. The function holds its last line for 60 s: the first must come now.
+        await using var sidecar = await SidecarRunner.StartAsync("stream-fn", _collector);
+        using var response = await sidecar.Client.GetAsync("/stream?hold=60000", HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        Assert.Equal("first", await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(20)));
+
+        using var whole = await sidecar.Client.GetAsync("/stream?hold=10");
+        Assert.Equal("first\nlast\n", await whole.Content.ReadAsStringAsync());
     }
 
     private async Task<JsonElement> SingleSpanAsync(string function, string name) => Assert.Single(await _collector.SpansAsync(function, name, n => n >= 1));

@@ -150,7 +150,11 @@ public sealed class SidecarTests(PostgresDatabase database, Xunit.Abstractions.I
         var process = body.GetProperty("process");
         Assert.True(process.GetProperty("rssBytes").GetInt64() > 1_000_000);
         Assert.True(process.GetProperty("threads").GetInt32() > 1);
-        Assert.Equal("failing", body.GetProperty("environment").GetProperty("FUNCTION_NAME").GetString());
+        var environment = body.GetProperty("environment");
+        Assert.Equal("failing", environment.GetProperty("FUNCTION_NAME").GetString());
+        // What the sidecar set for itself (inline socket completions, the exporter's disk retry) stays its own.
+        Assert.False(environment.TryGetProperty("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", out _));
+        Assert.False(environment.TryGetProperty("OTEL_DOTNET_EXPERIMENTAL_OTLP_RETRY", out _));
         Assert.Equal(1, MetricsText.Value(await sidecar.Admin.GetStringAsync("/metrics"), "obs_sidecar_snapshots_total{trigger=\"status_5xx\"}"));
     }
 

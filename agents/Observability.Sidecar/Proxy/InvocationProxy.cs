@@ -48,7 +48,7 @@ public sealed class InvocationProxy(
         AutomaticDecompression = DecompressionMethods.None,
         UseCookies = false,
         EnableMultipleHttp2Connections = true,
-        ActivityHeadersPropagator = null, // TraceContextTransformer sets traceparent from the invocation span
+        ActivityHeadersPropagator = null, // ForwardingTransformer sets traceparent from the invocation span
         ConnectTimeout = TimeSpan.FromSeconds(15),
     });
 
@@ -74,9 +74,9 @@ public sealed class InvocationProxy(
         var cold = instance.TryClaimColdStart();
         span?.SetTag(FaasConventions.FaasColdStart, cold);
 
-        var (requestBody, responseBody) = Capture(http);
+        var (requestBody, responseBody) = WrapBodies(http);
         var forwarded = time.GetTimestamp();
-        var error = await forwarder.SendAsync(http, _upstream, _client, _requestConfig, TraceContextTransformer.Instance);
+        var error = await forwarder.SendAsync(http, _upstream, _client, _requestConfig, ForwardingTransformer.Instance);
         metrics.UpstreamDuration.Observe(time.GetElapsedTime(forwarded).TotalSeconds);
         string? trigger = null, detail = null;
         if (error != ForwarderError.None)
@@ -119,17 +119,28 @@ public sealed class InvocationProxy(
         }
     }
 
-    /// <summary>Tees the request and response bodies so a failure snapshot can show their first bytes.</summary>
-    private (CapturingStream? Request, CapturingStream? Response) Capture(HttpContext http)
+    /// <summary>
+    /// Coalesces the response's writes (see <see cref="CoalescedResponseBody"/>) and tees both bodies so a
+    /// failure snapshot can show their first bytes.
+    /// </summary>
+    private (CapturingStream? Request, CapturingStream? Response) WrapBodies(HttpContext http)
     {
         // An upgraded connection (WebSocket) is a tunnel, not a body: leave it alone.
-        if (_options.SnapshotBodyBytes == 0 || http.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true)
+        if (http.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true)
         {
             return (null, null);
         }
 
+        var body = new CoalescedResponseBody(http.Response.BodyWriter);
+        http.Features.Set(body);
+        if (_options.SnapshotBodyBytes == 0)
+        {
+            http.Response.Body = body;
+            return (null, null);
+        }
+
         var request = new CapturingStream(http.Request.Body, _options.SnapshotBodyBytes);
-        var response = new CapturingStream(http.Response.Body, _options.SnapshotBodyBytes);
+        var response = new CapturingStream(body, _options.SnapshotBodyBytes);
         http.Request.Body = request;
         http.Response.Body = response;
         return (request, response);

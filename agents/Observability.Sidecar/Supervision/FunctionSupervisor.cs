@@ -141,7 +141,7 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
             info.ArgumentList.Add(arg);
         }
 
-        foreach (var name in SpanExport.ExporterEnvironment)
+        foreach (var name in OwnEnvironment.Variables)
         {
             info.Environment.Remove(name);
         }

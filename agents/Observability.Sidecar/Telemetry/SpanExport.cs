@@ -17,9 +17,6 @@ namespace Observability.Sidecar.Telemetry;
 /// </summary>
 public sealed class SpanExport : IDisposable
 {
-    /// <summary>Environment variables the exporter reads its disk-retry settings from; kept out of the function's environment.</summary>
-    public static readonly string[] ExporterEnvironment = ["OTEL_DOTNET_EXPERIMENTAL_OTLP_RETRY", "OTEL_DOTNET_EXPERIMENTAL_OTLP_DISK_RETRY_DIRECTORY_PATH"];
-
     private const int MaxQueueSize = 8192;
 
     // The SDK keeps its batch processor's counts internal (pinned version; SpanExportTests fails if they move).
@@ -46,8 +43,8 @@ public sealed class SpanExport : IDisposable
             {
                 // The exporter's public constructor reads its experimental disk retry from the environment.
                 Directory.CreateDirectory(_spool, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-                Environment.SetEnvironmentVariable(ExporterEnvironment[0], "disk");
-                Environment.SetEnvironmentVariable(ExporterEnvironment[1], _spool);
+                OwnEnvironment.Set("OTEL_DOTNET_EXPERIMENTAL_OTLP_RETRY", "disk");
+                OwnEnvironment.Set("OTEL_DOTNET_EXPERIMENTAL_OTLP_DISK_RETRY_DIRECTORY_PATH", _spool);
             }
 
             var exporter = new OtlpTraceExporter(new OtlpExporterOptions
