@@ -15,9 +15,9 @@
 #   --starts N        timed sidecar starts, after one untimed one (5)
 #   --variant L=SPEC  one more sidecar target, "sidecar/L", measured like the default one. SPEC is a list of
 #                     words: NAME=VALUE is set in the sidecar's environment only (not the function's);
-#                     --Key=value is passed to obs-sidecar; @r2r runs a ReadyToRun publish of obs-sidecar
-#                     (framework-dependent, started with `dotnet obs-sidecar.dll`); @r2r-sc a self-contained
-#                     ReadyToRun publish (started with its apphost, ./obs-sidecar);
+#                     --Key=value is passed to obs-sidecar; @jit runs the plain Release build (no ReadyToRun
+#                     code) instead of the published obs-sidecar; @r2r-sc a self-contained ReadyToRun publish
+#                     (started with its apphost, ./obs-sidecar);
 #                     @no-export leaves out --otlp-endpoint (spans are still made, not exported);
 #                     @no-relay sends the function's stdout to /dev/null, so the sidecar relays no log lines.
 #   --starts-only     only time the sidecar starts (default and variants), no load runs
@@ -32,7 +32,9 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 LUA=$REPO/bench/proxy/report.lua
-SIDECAR_DLL=$REPO/agents/Observability.Sidecar.Cli/bin/Release/net10.0/obs-sidecar.dll
+# obs-sidecar as it ships: published for linux-x64 with ReadyToRun code (see docs/sidecar.md, "Build").
+SIDECAR_DLL=$REPO/agents/Observability.Sidecar.Cli/bin/Release/net10.0/linux-x64/publish/obs-sidecar.dll
+SIDECAR_JIT_DLL=$REPO/agents/Observability.Sidecar.Cli/bin/Release/net10.0/obs-sidecar.dll
 FUNCTION_DLL=$REPO/samples/HelloFunction/bin/Release/net10.0/HelloFunction.dll
 
 ROUNDS=3 DURATION=10 WARMUP=2 FIRST_WARMUP=3 STARTS=5 BUILD=1 STARTS_ONLY=0 OUT=$REPO/bench/proxy/results.md
@@ -57,7 +59,7 @@ add_variant() {
     VARIANTS+=("$label")
     V_SPEC[$label]=${spec#*=} V_ENV[$label]= V_ARGS[$label]= V_R2R[$label]=0 V_EXPORT[$label]=1 V_RELAY[$label]=1
     for word in ${V_SPEC[$label]}; do
-        if [[ $word == @r2r || $word == @r2r-sc ]]; then
+        if [[ $word == @jit || $word == @r2r-sc ]]; then
             V_R2R[$label]=${word#@}
         elif [[ $word == @no-export ]]; then
             V_EXPORT[$label]=0
@@ -68,7 +70,7 @@ add_variant() {
         elif [[ $word =~ ^[A-Za-z_][A-Za-z0-9_]*= ]]; then
             V_ENV[$label]+=" $word"
         else
-            die "--variant $label: '$word' is neither NAME=VALUE, --Key=value, @r2r, @r2r-sc, @no-export nor @no-relay"
+            die "--variant $label: '$word' is neither NAME=VALUE, --Key=value, @jit, @r2r-sc, @no-export nor @no-relay"
         fi
     done
 }
@@ -218,24 +220,22 @@ need_tools() {
 }
 
 build() {
-    log "building obs-sidecar and HelloFunction (Release)"
+    log "building obs-sidecar (Release build, and published as it ships) and HelloFunction (Release)"
     dotnet build "$REPO/agents/Observability.Sidecar.Cli" -c Release -v quiet -nologo >&2
+    dotnet publish "$REPO/agents/Observability.Sidecar.Cli" -c Release -r linux-x64 --self-contained false -v quiet -nologo >&2
     dotnet build "$REPO/samples/HelloFunction" -c Release -v quiet -nologo >&2
 }
 
-# ReadyToRun publishes of obs-sidecar for the variants that ask for them, into $TMP/r2r (framework-dependent)
-# and $TMP/r2r-sc (self-contained). They need the Crossgen2 pack (and for -sc the runtime packs) from NuGet.
-publish_r2r() {
-    local label kind
-    local -A published=()
+# A self-contained publish of obs-sidecar, for the variants that ask for it (@r2r-sc), into $TMP/r2r-sc. It
+# needs the runtime packs from NuGet.
+publish_self_contained() {
+    local label
     for label in "${VARIANTS[@]}"; do
-        kind=${V_R2R[$label]}
-        [[ $kind != 0 && -z ${published[$kind]+x} ]] || continue
-        published[$kind]=1
-        log "publishing obs-sidecar with ReadyToRun (linux-x64, $([[ $kind == r2r ]] && echo framework-dependent || echo self-contained))"
-        dotnet publish "$REPO/agents/Observability.Sidecar.Cli" -c Release -r linux-x64 \
-            --self-contained "$([[ $kind == r2r ]] && echo false || echo true)" \
-            -p:PublishReadyToRun=true -o "$TMP/$kind" -v quiet -nologo >&2
+        [[ ${V_R2R[$label]} == r2r-sc ]] || continue
+        log "publishing obs-sidecar self-contained (linux-x64, ReadyToRun)"
+        dotnet publish "$REPO/agents/Observability.Sidecar.Cli" -c Release -r linux-x64 --self-contained true \
+            -o "$TMP/r2r-sc" -v quiet -nologo >&2
+        return
     done
 }
 
@@ -360,7 +360,7 @@ launch_sidecar() {
         read -ra environment <<<"${V_ENV[$label]}"
         read -ra args <<<"${V_ARGS[$label]}"
         case ${V_R2R[$label]} in
-            r2r) sidecar=(dotnet "$TMP/r2r/obs-sidecar.dll") ;;
+            jit) sidecar=(dotnet "$SIDECAR_JIT_DLL") ;;
             r2r-sc) sidecar=("$TMP/r2r-sc/obs-sidecar") ;;
         esac
         ((V_EXPORT[$label])) || export=()
@@ -458,10 +458,10 @@ start_sidecar_target() {
 
 # ---------------------------------------------------------------- measuring
 
-# The highest VmRSS of PID, with its RssAnon, RssFile and RssShmem then ("rss anon file shmem", kB), rewritten to
-# FILE on every sample (every 100 ms) until killed.
+# The highest VmRSS of PID, with its RssAnon, RssFile, RssShmem and Pss then ("rss anon file shmem pss", kB),
+# rewritten to FILE on every sample (every 100 ms) until killed.
 sample_rss() {
-    local pid=$1 file=$2 max=0 key value
+    local pid=$1 file=$2 max=0 key value pss
     local -A now=()
     while alive "$pid"; do
         while read -r key value _; do
@@ -469,7 +469,8 @@ sample_rss() {
         done <"/proc/$pid/status"
         if ((${now[VmRSS:]:-0} > max)); then
             max=${now[VmRSS:]}
-            echo "$max ${now[RssAnon:]} ${now[RssFile:]} ${now[RssShmem:]}" >"$file"
+            read -r _ pss _ < <(grep '^Pss:' "/proc/$pid/smaps_rollup" 2>/dev/null || echo "Pss: 0 kB")
+            echo "$max ${now[RssAnon:]} ${now[RssFile:]} ${now[RssShmem:]} $pss" >"$file"
         fi
         nap 0.1
     done
@@ -596,7 +597,7 @@ load_table() { # KIND THREADS CONNECTIONS [TITLE SUFFIX]
 verdict() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN { ok = op == ">=" ? v >= t : op == "<=" ? v <= t : v < t; print ok ? "met" : "**missed**" }'; }
 
 targets_table() {
-    local target r ratios diffs paced ratio diff pdiff start starts rss anon fileback shmem
+    local target r ratios diffs paced ratio diff pdiff start starts rss anon fileback shmem pss
     echo "| sidecar | req/s ÷ nginx req/s at -c$TP_CONNS (≥ 0.8) | p99 − direct p99 at -c$LAT_CONNS (≤ 1 ms) | the same, paced | start to ready, ms (< 200) | max VmRSS at -c$TP_CONNS (< 80 MB) |"
     echo "| --- | --- | --- | --- | --- | --- |"
     for target in "${TARGETS[@]}"; do
@@ -613,13 +614,13 @@ targets_table() {
         starts=${START_MS[${target#sidecar/}]} # "sidecar" -> sidecar, "sidecar/L" -> L
         start=$(median $starts)
         rss=$(awk -v k="${RSS_KB[$target]}" 'BEGIN { printf "%.0f", k / 1024 }')
-        read -r anon fileback shmem <<<"${RSS_SPLIT[$target]}"
-        printf '| %s | %.2f %s (%s) | %+.2f ms %s (%s) | %+.2f ms %s (%s) | %.0f %s (%s) | %s MB %s (anon %s, file %s, shmem %s) |\n' "$target" \
+        read -r anon fileback shmem pss <<<"${RSS_SPLIT[$target]}"
+        printf '| %s | %.2f %s (%s) | %+.2f ms %s (%s) | %+.2f ms %s (%s) | %.0f %s (%s) | %s MB %s (anon %s, file %s, shmem %s; Pss %s) |\n' "$target" \
             "$ratio" "$(verdict "$ratio" ">=" 0.8)" "${ratios[*]}" \
             "$diff" "$(verdict "$diff" "<=" 1)" "${diffs[*]}" \
             "$pdiff" "$(verdict "$pdiff" "<=" 1)" "${paced[*]}" \
             "$start" "$(verdict "$start" "<" 200)" "$starts" \
-            "$rss" "$(verdict "$rss" "<" 80)" $((anon / 1024)) $((fileback / 1024)) $((shmem / 1024))
+            "$rss" "$(verdict "$rss" "<" 80)" $((anon / 1024)) $((fileback / 1024)) $((shmem / 1024)) $((pss / 1024))
     done
 }
 
@@ -685,7 +686,7 @@ report() {
     echo
     targets_table
     echo
-    echo "Ratios and differences are medians of the per-round values (in brackets). Start to ready: exec of obs-sidecar to its admin /healthz answering 200, with \`sleep\` as the function; $STARTS starts after one untimed one. For reference, HelloFunction itself (an ASP.NET Core app) takes $(printf %.0f "$(median ${START_MS[function]})") ms from exec to its /healthz answering 200 here (${START_MS[function]}). HelloFunction (server GC, as the Web SDK sets it) peaked at $((RSS_KB[direct] / 1024)) MB VmRSS in its direct -c$TP_CONNS runs. VmRSS: the highest sample (every 100 ms) during the -c$TP_CONNS runs, split into RssAnon (GC heap, native allocations, stacks), RssFile (mapped files: the runtime and the assemblies, shared with other .NET processes) and RssShmem (the JIT's code, which the runtime maps twice for W^X) at that sample."
+    echo "Ratios and differences are medians of the per-round values (in brackets). Start to ready: exec of obs-sidecar to its admin /healthz answering 200, with \`sleep\` as the function; $STARTS starts after one untimed one. For reference, HelloFunction itself (an ASP.NET Core app) takes $(printf %.0f "$(median ${START_MS[function]})") ms from exec to its /healthz answering 200 here (${START_MS[function]}). HelloFunction (server GC, as the Web SDK sets it) peaked at $((RSS_KB[direct] / 1024)) MB VmRSS in its direct -c$TP_CONNS runs. VmRSS: the highest sample (every 100 ms) during the -c$TP_CONNS runs, split into RssAnon (GC heap, native allocations, stacks), RssFile (mapped files: the runtime and the assemblies, shared with other .NET processes) and RssShmem (the JIT's code, which the runtime maps twice for W^X) at that sample; Pss is the same memory with each shared page divided among the processes that map it (here the function shares the runtime's files)."
     echo
     cpu_table
     echo
@@ -705,8 +706,8 @@ main() {
     read -r LOAD_AT_START _ </proc/loadavg
 
     ((BUILD == 0)) || build
-    publish_r2r
-    [[ -f $SIDECAR_DLL && -f $FUNCTION_DLL ]] || die "Release builds missing (run without --no-build)"
+    publish_self_contained
+    [[ -f $SIDECAR_DLL && -f $SIDECAR_JIT_DLL && -f $FUNCTION_DLL ]] || die "Release builds missing (run without --no-build)"
 
     TARGETS=(direct nginx sidecar)
     local label

@@ -26,6 +26,7 @@ public sealed class InvocationProxy(
     ColdStartRecorder coldStarts,
     SnapshotService snapshots,
     SidecarMetrics metrics,
+    SpanExport spans,
     IOptions<SidecarOptions> options,
     TimeProvider time) : IDisposable
 {
@@ -55,6 +56,11 @@ public sealed class InvocationProxy(
     public async Task InvokeAsync(HttpContext http)
     {
         var received = time.GetUtcNow().UtcDateTime;
+        if (!spans.Ready.IsCompleted)
+        {
+            await spans.Ready; // only the first requests of a sidecar that has just started
+        }
+
         using var request = supervisor.BeginRequest();
         var warmUp = http.Request.Headers.ContainsKey(_options.WarmUpHeader);
         using var span = StartSpan(http, received, warmUp);
