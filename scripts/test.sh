@@ -9,6 +9,10 @@ dotnet build Observability.sln -c Release -warnaserror -nologo -clp:ErrorsOnly
 # Code style as .editorconfig says it (fix with: dotnet format Observability.sln).
 dotnet format Observability.sln --verify-no-changes --no-restore
 
+# The sidecar's tests run against obs-sidecar as it ships: natively compiled (Native AOT).
+dotnet publish agents/Observability.Sidecar.Cli -c Release -r linux-x64 -o artifacts/obs-sidecar -nologo -clp:ErrorsOnly
+export OBS_SIDECAR="$PWD/artifacts/obs-sidecar/obs-sidecar"
+
 log=$(mktemp)
 status=0
 dotnet test Observability.sln -c Release --no-build -nologo 2>&1 | tee "$log" || status=$?

@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -109,12 +108,21 @@ public static class SidecarApp
     public static SidecarOptions ReadOptions(IConfiguration configuration, Action<SidecarOptions>? configure = null)
     {
         var options = new SidecarOptions();
-        configuration.GetSection(SidecarOptions.Section).Bind(options);
-        configure?.Invoke(options);
-        var errors = new List<ValidationResult>();
-        if (!Validator.TryValidateObject(options, new ValidationContext(options), errors, validateAllProperties: true))
+        try
         {
-            throw new OptionsValidationException(SidecarOptions.Section, typeof(SidecarOptions), errors.Select(e => e.ErrorMessage ?? "invalid"));
+            configuration.GetSection(SidecarOptions.Section).Bind(options);
+        }
+        catch (InvalidOperationException e)
+        {
+            // A value of the wrong type, e.g. "Failed to convert configuration value 'x' at 'Sidecar:UpstreamTimeout' to type 'System.TimeSpan'."
+            throw new OptionsValidationException(SidecarOptions.Section, typeof(SidecarOptions), [e.Message]);
+        }
+
+        configure?.Invoke(options);
+        var result = new SidecarOptionsValidator().Validate(SidecarOptions.Section, options);
+        if (result.Failed)
+        {
+            throw new OptionsValidationException(SidecarOptions.Section, typeof(SidecarOptions), result.Failures);
         }
 
         return options;

@@ -15,16 +15,17 @@
 #   --starts N        timed sidecar starts, after one untimed one (5)
 #   --variant L=SPEC  one more sidecar target, "sidecar/L", measured like the default one. SPEC is a list of
 #                     words: NAME=VALUE is set in the sidecar's environment only (not the function's);
-#                     --Key=value is passed to obs-sidecar; @jit runs the plain Release build (no ReadyToRun
-#                     code) instead of the published obs-sidecar; @r2r-sc a self-contained ReadyToRun publish
-#                     (started with its apphost, ./obs-sidecar);
+#                     --Key=value is passed to obs-sidecar; @jit runs the plain Release build (JIT-compiled,
+#                     `dotnet obs-sidecar.dll`) instead of the published native obs-sidecar; @r2r a
+#                     framework-dependent ReadyToRun publish (`dotnet obs-sidecar.dll`);
 #                     @no-export leaves out --otlp-endpoint (spans are still made, not exported);
 #                     @no-relay sends the function's stdout to /dev/null, so the sidecar relays no log lines.
 #   --starts-only     only time the sidecar starts (default and variants), no load runs
 #   --out FILE        where the markdown report goes, besides stdout (bench/proxy/results.md)
 #   --no-build        use the existing Release builds
 #
-# It installs wrk and nginx from Debian if they are missing, builds obs-sidecar and HelloFunction in Release,
+# It installs wrk, nginx, clang and zlib1g-dev from Debian if they are missing, publishes obs-sidecar natively,
+# builds it and HelloFunction in Release,
 # and starts everything itself on 127.0.0.1 (nginx with its own config in a temp dir, not the system
 # service). Progress goes to stderr, the report to stdout and --out. It exits 0 whatever the numbers are: it
 # is a measurement, not a test.
@@ -32,8 +33,8 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 LUA=$REPO/bench/proxy/report.lua
-# obs-sidecar as it ships: published for linux-x64 with ReadyToRun code (see docs/sidecar.md, "Build").
-SIDECAR_DLL=$REPO/agents/Observability.Sidecar.Cli/bin/Release/net10.0/linux-x64/publish/obs-sidecar.dll
+# obs-sidecar as it ships: published for linux-x64, natively compiled (see docs/sidecar.md, "Build").
+SIDECAR_BIN=$REPO/agents/Observability.Sidecar.Cli/bin/Release/net10.0/linux-x64/publish/obs-sidecar
 SIDECAR_JIT_DLL=$REPO/agents/Observability.Sidecar.Cli/bin/Release/net10.0/obs-sidecar.dll
 FUNCTION_DLL=$REPO/samples/HelloFunction/bin/Release/net10.0/HelloFunction.dll
 
@@ -59,7 +60,7 @@ add_variant() {
     VARIANTS+=("$label")
     V_SPEC[$label]=${spec#*=} V_ENV[$label]= V_ARGS[$label]= V_R2R[$label]=0 V_EXPORT[$label]=1 V_RELAY[$label]=1
     for word in ${V_SPEC[$label]}; do
-        if [[ $word == @jit || $word == @r2r-sc ]]; then
+        if [[ $word == @jit || $word == @r2r ]]; then
             V_R2R[$label]=${word#@}
         elif [[ $word == @no-export ]]; then
             V_EXPORT[$label]=0
@@ -70,7 +71,7 @@ add_variant() {
         elif [[ $word =~ ^[A-Za-z_][A-Za-z0-9_]*= ]]; then
             V_ENV[$label]+=" $word"
         else
-            die "--variant $label: '$word' is neither NAME=VALUE, --Key=value, @jit, @r2r-sc, @no-export nor @no-relay"
+            die "--variant $label: '$word' is neither NAME=VALUE, --Key=value, @jit, @r2r, @no-export nor @no-relay"
         fi
     done
 }
@@ -210,6 +211,8 @@ need_tools() {
     local missing=()
     command -v wrk >/dev/null || missing+=(wrk)
     [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
+    command -v clang >/dev/null || missing+=(clang)          # Native AOT's linker driver
+    [[ -f /usr/include/zlib.h ]] || missing+=(zlib1g-dev)
     command -v dotnet >/dev/null || die "dotnet is not on PATH"
     if ((${#missing[@]})); then
         ((EUID == 0)) || die "missing ${missing[*]}: apt-get install ${missing[*]} (as root)"
@@ -220,21 +223,20 @@ need_tools() {
 }
 
 build() {
-    log "building obs-sidecar (Release build, and published as it ships) and HelloFunction (Release)"
+    log "building obs-sidecar (Release build, and published natively as it ships) and HelloFunction (Release)"
     dotnet build "$REPO/agents/Observability.Sidecar.Cli" -c Release -v quiet -nologo >&2
     dotnet publish "$REPO/agents/Observability.Sidecar.Cli" -c Release -r linux-x64 --self-contained false -v quiet -nologo >&2
     dotnet build "$REPO/samples/HelloFunction" -c Release -v quiet -nologo >&2
 }
 
-# A self-contained publish of obs-sidecar, for the variants that ask for it (@r2r-sc), into $TMP/r2r-sc. It
-# needs the runtime packs from NuGet.
-publish_self_contained() {
+# A framework-dependent ReadyToRun publish of obs-sidecar, for the variants that ask for it (@r2r), into $TMP/r2r.
+publish_r2r() {
     local label
     for label in "${VARIANTS[@]}"; do
-        [[ ${V_R2R[$label]} == r2r-sc ]] || continue
-        log "publishing obs-sidecar self-contained (linux-x64, ReadyToRun)"
-        dotnet publish "$REPO/agents/Observability.Sidecar.Cli" -c Release -r linux-x64 --self-contained true \
-            -o "$TMP/r2r-sc" -v quiet -nologo >&2
+        [[ ${V_R2R[$label]} == r2r ]] || continue
+        log "publishing obs-sidecar with ReadyToRun (linux-x64, framework-dependent)"
+        dotnet publish "$REPO/agents/Observability.Sidecar.Cli" -c Release -r linux-x64 --self-contained false \
+            -p:PublishAot=false -p:PublishReadyToRun=true -o "$TMP/r2r" -v quiet -nologo >&2
         return
     done
 }
@@ -354,14 +356,14 @@ start_direct_function() {
 launch_sidecar() {
     local label=$1 port=$2 admin=$3 upstream=$4 name
     shift 4
-    local -a sidecar=(dotnet "$SIDECAR_DLL")
+    local -a sidecar=("$SIDECAR_BIN")
     local -a environment=() args=() unset=() export=(--otlp-endpoint "http://127.0.0.1:$SINK_PORT") relay=()
     if [[ $label != sidecar ]]; then
         read -ra environment <<<"${V_ENV[$label]}"
         read -ra args <<<"${V_ARGS[$label]}"
         case ${V_R2R[$label]} in
             jit) sidecar=(dotnet "$SIDECAR_JIT_DLL") ;;
-            r2r-sc) sidecar=("$TMP/r2r-sc/obs-sidecar") ;;
+            r2r) sidecar=(dotnet "$TMP/r2r/obs-sidecar.dll") ;;
         esac
         ((V_EXPORT[$label])) || export=()
         ((V_RELAY[$label])) || relay=(sh -c 'exec "$@" >/dev/null' sh)
@@ -706,8 +708,8 @@ main() {
     read -r LOAD_AT_START _ </proc/loadavg
 
     ((BUILD == 0)) || build
-    publish_self_contained
-    [[ -f $SIDECAR_DLL && -f $SIDECAR_JIT_DLL && -f $FUNCTION_DLL ]] || die "Release builds missing (run without --no-build)"
+    publish_r2r
+    [[ -x $SIDECAR_BIN && -f $SIDECAR_JIT_DLL && -f $FUNCTION_DLL ]] || die "Release builds missing (run without --no-build)"
 
     TARGETS=(direct nginx sidecar)
     local label

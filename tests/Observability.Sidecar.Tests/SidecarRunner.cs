@@ -75,10 +75,11 @@ internal sealed class SidecarRunner : IAsyncDisposable
     {
         var port = LocalPostgres.FreePort();
         var adminPort = LocalPostgres.FreePort();
-        var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        var (program, prefix) = Executable;
+        var info = new ProcessStartInfo(program) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         string[] args =
         [
-            Built("agents", "Observability.Sidecar.Cli", "obs-sidecar.dll"),
+            .. prefix,
             "--name", name, "--version", "1",
             "--port", $"{port}", "--admin-port", $"{adminPort}", "--upstream-port", $"{upstreamPort ?? LocalPostgres.FreePort()}",
             "--otlp-endpoint", collector?.OtlpHttpEndpoint.ToString() ?? $"http://127.0.0.1:{LocalPostgres.FreePort()}",
@@ -138,6 +139,15 @@ internal sealed class SidecarRunner : IAsyncDisposable
     }
 
     /// <summary>A file built beside the tests, in the same configuration.</summary>
+    /// <summary>
+    /// obs-sidecar as OBS_SIDECAR names it (scripts/test.sh sets the natively compiled one, as it ships), or
+    /// the build output run with dotnet.
+    /// </summary>
+    public static (string Program, string[] Prefix) Executable =>
+        Environment.GetEnvironmentVariable("OBS_SIDECAR") is { Length: > 0 } path
+            ? (path, [])
+            : ("dotnet", [Built("agents", "Observability.Sidecar.Cli", "obs-sidecar.dll")]);
+
     private static string Built(string folder, string project, string file)
     {
         var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";

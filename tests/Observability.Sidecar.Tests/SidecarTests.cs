@@ -258,9 +258,12 @@ public sealed class SidecarTests(PostgresDatabase database, Xunit.Abstractions.I
     {
         await using var sidecar = await SidecarRunner.StartAsync("sleepy", _collector, "IdleTimeout=00:00:00.4");
         Assert.Equal(HttpStatusCode.OK, (await sidecar.Client.GetAsync("/hello")).StatusCode);
-        // A slow machine may already have stopped the function once before the first request: count from here.
-        var stops = MetricsText.Value(await sidecar.Admin.GetStringAsync("/metrics"), "obs_sidecar_idle_stops_total");
-        await Poll.UntilAsync(() => sidecar.Admin.GetStringAsync("/metrics"), m => MetricsText.Value(m, "obs_sidecar_idle_stops_total") > stops, what: "the idle stop");
+        // After the request only an idle stop takes the function down, however late this looks (the stop may
+        // come before the first poll; counting stops from here would then wait for one more that never comes).
+        await Poll.UntilAsync(
+            () => sidecar.Admin.GetStringAsync("/metrics"),
+            m => MetricsText.Value(m, "obs_sidecar_function_up") == 0 && MetricsText.Value(m, "obs_sidecar_idle_stops_total") >= 1,
+            what: "the idle stop");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await sidecar.Admin.GetAsync("/readyz")).StatusCode);
 
         Assert.Equal(HttpStatusCode.OK, (await sidecar.Client.GetAsync("/hello")).StatusCode);

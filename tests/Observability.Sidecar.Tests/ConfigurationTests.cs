@@ -1,0 +1,32 @@
+using System.Diagnostics;
+
+namespace Observability.Sidecar.Tests;
+
+/// <summary>A bad setting stops obs-sidecar at start, with exit code 2 and a message that names the key.</summary>
+public sealed class ConfigurationTests
+{
+    [Theory]
+    [InlineData("--name x --port 0", "Sidecar.Port must be between 1 and 65535")]
+    [InlineData("--port 8081", "Sidecar:FunctionName (--name) is required")]
+    [InlineData("--name x --sampling-ratio 2", "Sidecar.SamplingRatio must be between 0 and 1")]
+    [InlineData("--name x --idle-timeout 00:00:01", "Sidecar:IdleTimeout (--idle-timeout) needs supervise mode")]
+    [InlineData("--name x --Sidecar:RedactPatterns:0=(", "Sidecar:RedactPatterns: \"(\" is not a valid regular expression")]
+    [InlineData("--name x --Sidecar:DumpOnFailure=Huge", "'Huge' at 'Sidecar:DumpOnFailure'")]
+    [InlineData("--name x --upstream-timeout soon", "'soon' at 'Sidecar:UpstreamTimeout'")]
+    public async Task A_bad_setting_stops_the_sidecar_with_a_message_naming_it(string arguments, string expected)
+    {
+        var (program, prefix) = SidecarRunner.Executable;
+        var info = new ProcessStartInfo(program) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var argument in prefix.Concat(arguments.Split(' ')))
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(process.ExitCode == 2, $"exit code {process.ExitCode}; stderr: {stderr}; stdout: {await stdout}");
+        Assert.Contains(expected, stderr, StringComparison.Ordinal);
+    }
+}
