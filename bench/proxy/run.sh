@@ -225,7 +225,7 @@ need_tools() {
 build() {
     log "building obs-sidecar (Release build, and published natively as it ships) and HelloFunction (Release)"
     dotnet build "$REPO/agents/Observability.Sidecar.Cli" -c Release -v quiet -nologo >&2
-    dotnet publish "$REPO/agents/Observability.Sidecar.Cli" -c Release -r linux-x64 --self-contained false -v quiet -nologo >&2
+    dotnet publish "$REPO/agents/Observability.Sidecar.Cli" -c Release -r linux-x64 -v quiet -nologo >&2
     dotnet build "$REPO/samples/HelloFunction" -c Release -v quiet -nologo >&2
 }
 
@@ -236,7 +236,7 @@ publish_r2r() {
         [[ ${V_R2R[$label]} == r2r ]] || continue
         log "publishing obs-sidecar with ReadyToRun (linux-x64, framework-dependent)"
         dotnet publish "$REPO/agents/Observability.Sidecar.Cli" -c Release -r linux-x64 --self-contained false \
-            -p:PublishAot=false -p:PublishReadyToRun=true -o "$TMP/r2r" -v quiet -nologo >&2
+            -p:PublishAot=false -p:PublishTrimmed=false -p:PublishReadyToRun=true -o "$TMP/r2r" -v quiet -nologo >&2
         return
     done
 }
