@@ -135,6 +135,7 @@ public static class SidecarApp
         {
             await Task.Yield(); // the rest runs beside the server's start (ServicesStartConcurrently)
             await supervisor.StartAsync(cancellationToken);
+            await spans.Ready; // a span pipeline that could not be built stops the sidecar at start, as a bad setting does
         }
 
         public async Task StopAsync(CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Observability.Collector.Hosting;
 
 namespace Observability.Sidecar.Tests;
 
@@ -13,7 +14,18 @@ public sealed class ConfigurationTests
     [InlineData("--name x --Sidecar:RedactPatterns:0=(", "Sidecar:RedactPatterns: \"(\" is not a valid regular expression")]
     [InlineData("--name x --Sidecar:DumpOnFailure=Huge", "'Huge' at 'Sidecar:DumpOnFailure'")]
     [InlineData("--name x --upstream-timeout soon", "'soon' at 'Sidecar:UpstreamTimeout'")]
-    public async Task A_bad_setting_stops_the_sidecar_with_a_message_naming_it(string arguments, string expected)
+    public async Task A_bad_setting_stops_the_sidecar_with_a_message_naming_it(string arguments, string expected) =>
+        await AssertStopsWithAsync(arguments, expected);
+
+    [Fact]
+    public async Task Export_headers_the_exporter_cannot_read_stop_the_sidecar_at_start()
+    {
+        // The span pipeline is built beside the host's start; its failure must still stop the sidecar, not its requests.
+        var ports = $"--port {LocalPostgres.FreePort()} --admin-port {LocalPostgres.FreePort()} --upstream-port {LocalPostgres.FreePort()}";
+        await AssertStopsWithAsync($"--name x {ports} --otlp-endpoint http://127.0.0.1:9 --otlp-headers garbage", "Headers provided in an invalid format");
+    }
+
+    private static async Task AssertStopsWithAsync(string arguments, string expected)
     {
         var (program, prefix) = SidecarRunner.Executable;
         var info = new ProcessStartInfo(program) { RedirectStandardError = true, RedirectStandardOutput = true };

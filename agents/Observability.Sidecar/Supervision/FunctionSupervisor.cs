@@ -104,7 +104,8 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
             await _gate.WaitAsync(ct);
             try
             {
-                instance = _current ??= Launch(startRequested: requestReceived);
+                // Off the request's thread: with inline I/O that is an epoll thread, and fork/exec blocks it.
+                instance = _current ??= await Task.Run(() => Launch(startRequested: requestReceived), ct);
             }
             finally
             {
