@@ -93,6 +93,7 @@ public static class SidecarApp
         {
             "/healthz" => Status(http, StatusCodes.Status200OK, "ok"),
             "/readyz" when supervisor.Current?.IsListening == true => Status(http, StatusCodes.Status200OK, "ready"),
+            "/readyz" when supervisor.ScaledToZero => Status(http, StatusCodes.Status200OK, "ready, scaled to zero"),
             "/readyz" => Status(http, StatusCodes.Status503ServiceUnavailable, "function not listening"),
             _ => Status(http, StatusCodes.Status404NotFound, "not found: the admin port serves /metrics, /healthz and /readyz"),
         };

@@ -247,6 +247,7 @@ public sealed class SidecarTests(PostgresDatabase database, Xunit.Abstractions.I
         await using var sidecar = await SidecarRunner.StartCommandAsync("mute", _collector, ["sh", "-c", "echo 'loading a model that never loads'; exec sleep 60"], "ReadyTimeout=00:00:00.5");
         using var response = await sidecar.Client.GetAsync("/hello");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await sidecar.Admin.GetAsync("/readyz")).StatusCode);
 
         var snapshot = Assert.Single(await SnapshotsAsync("mute", 1));
         Assert.Equal("not_ready", snapshot.GetProperty("trigger").GetString());
@@ -264,7 +265,12 @@ public sealed class SidecarTests(PostgresDatabase database, Xunit.Abstractions.I
             () => sidecar.Admin.GetStringAsync("/metrics"),
             m => MetricsText.Value(m, "obs_sidecar_function_up") == 0 && MetricsText.Value(m, "obs_sidecar_idle_stops_total") >= 1,
             what: "the idle stop");
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await sidecar.Admin.GetAsync("/readyz")).StatusCode);
+        // Still ready: a failing probe would take away the traffic that starts the function again.
+        using (var ready = await sidecar.Admin.GetAsync("/readyz"))
+        {
+            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+            Assert.Contains("scaled to zero", await ready.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
 
         Assert.Equal(HttpStatusCode.OK, (await sidecar.Client.GetAsync("/hello")).StatusCode);
         var spans = await SpansAsync("sleepy", "GET /hello", n => n >= 2);

@@ -33,6 +33,7 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
     private readonly DateTime _started;
     private readonly ILoggerFactory _loggers;
     private int _launches;
+    private bool _scaledToZero;
     private FunctionInstance? _current;
     private TaskCompletionSource<FunctionInstance> _attached = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _crashesInARow;
@@ -62,6 +63,12 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
 
     /// <summary>The running instance, if any.</summary>
     public FunctionInstance? Current => Volatile.Read(ref _current);
+
+    /// <summary>
+    /// Stopped after the idle timeout, to be started by the next request: the sidecar can serve (it waits for
+    /// the start), so it stays ready; a probe failing now would take away the traffic that wakes the function.
+    /// </summary>
+    public bool ScaledToZero => Volatile.Read(ref _scaledToZero) && Current is null;
 
     /// <summary>Starts the function at sidecar start (supervise mode), without waiting for it.</summary>
     public async Task StartAsync(CancellationToken ct)
@@ -131,6 +138,7 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
 
     private FunctionInstance Launch(DateTime? startRequested)
     {
+        Volatile.Write(ref _scaledToZero, false);
         var info = new ProcessStartInfo(_options.Command[0])
         {
             RedirectStandardOutput = true,
@@ -435,6 +443,7 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
             }
 
             _current = null;
+            Volatile.Write(ref _scaledToZero, true);
             _metrics.FunctionUp.Set(0);
             _metrics.IdleStops.Inc();
             LogIdleStop(instance.Process.Id);
