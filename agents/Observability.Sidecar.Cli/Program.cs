@@ -1,6 +1,8 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Observability.Sidecar;
 using Observability.Sidecar.Cli;
+using Observability.Sidecar.Configuration;
 
 if (args is ["-h"] or ["--help"])
 {
@@ -21,7 +23,9 @@ try
             o.Command.Add(part);
         }
     });
+    var options = app.Services.GetRequiredService<IOptions<SidecarOptions>>().Value;
     await app.RunAsync();
+    SidecarApp.RemoveEmptySpool(options);
     return 0;
 }
 catch (OptionsValidationException e)

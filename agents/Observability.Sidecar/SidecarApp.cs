@@ -106,6 +106,28 @@ public static class SidecarApp
         return http.Response.WriteAsync($$"""{"status":"{{status}}"}""");
     }
 
+    /// <summary>
+    /// After a stop: removes the spool folders when nothing waits in them, so that clean stops do not leave a
+    /// folder per sidecar instance behind. A folder with undelivered data stays, for whoever replays it.
+    /// </summary>
+    public static void RemoveEmptySpool(SidecarOptions options)
+    {
+        foreach (var folder in new[] { options.SnapshotSpoolDirectory, options.EffectiveSpoolDirectory })
+        {
+            try
+            {
+                if (folder is not null && Directory.Exists(folder) && !Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Any())
+                {
+                    Directory.Delete(folder, recursive: true);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // A mount point, or a file that came at the last moment: leave it.
+            }
+        }
+    }
+
     public static SidecarOptions ReadOptions(IConfiguration configuration, Action<SidecarOptions>? configure = null)
     {
         var options = new SidecarOptions();

@@ -280,6 +280,20 @@ public sealed class SidecarTests(PostgresDatabase database, Xunit.Abstractions.I
     }
 
     [Fact]
+    public async Task A_clean_stop_leaves_no_empty_spool_folder_behind()
+    {
+        var spool = Path.Combine(Path.GetTempPath(), $"obs-sidecar-spool-test-{Guid.NewGuid():N}");
+        await using (var sidecar = await SidecarRunner.StartAsync("tidy", _collector, $"SpoolDirectory={spool}"))
+        {
+            Assert.Equal(HttpStatusCode.OK, (await sidecar.Client.GetAsync("/hello")).StatusCode);
+            Assert.Single(await SpansAsync("tidy", "GET /hello", n => n >= 1));
+            Assert.True(Directory.Exists(spool));
+        }
+
+        Assert.False(Directory.Exists(spool), "everything was delivered, so the spool folder should be gone");
+    }
+
+    [Fact]
     public async Task A_node_function_gets_traces_and_a_cold_start_too()
     {
         await using var sidecar = await SidecarRunner.StartNodeAsync("node-fn", _collector);

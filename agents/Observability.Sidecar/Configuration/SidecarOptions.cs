@@ -158,6 +158,11 @@ public sealed class SidecarOptions : IValidatableObject
         var dir => dir,
     };
 
+    /// <summary>Where undelivered snapshots wait: in the spool, or a folder of their own when the span spool is off.</summary>
+    public string SnapshotSpoolDirectory => EffectiveSpoolDirectory is { } spool
+        ? Path.Combine(spool, "snapshots")
+        : Path.Combine(Path.GetTempPath(), "obs-sidecar-snapshots", $"{FunctionName}-{Instance}");
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (string.IsNullOrWhiteSpace(FunctionName))

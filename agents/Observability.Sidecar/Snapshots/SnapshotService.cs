@@ -56,10 +56,7 @@ public sealed partial class SnapshotService : IAsyncDisposable
         _resource = ResourceAttributes(_options);
         if (_options.EffectiveOtlpEndpoint is { } endpoint && _options.MaxSnapshotsPerMinute > 0)
         {
-            var folder = _options.EffectiveSpoolDirectory is { } spool
-                ? Path.Combine(spool, "snapshots")
-                : Path.Combine(Path.GetTempPath(), "obs-sidecar-snapshots", $"{_options.FunctionName}-{_options.Instance}");
-            _exporter = new SnapshotExporter(endpoint, _options.EffectiveOtlpHeaders, folder, _options.SnapshotSpoolMaxFiles, metrics, time, logger);
+            _exporter = new SnapshotExporter(endpoint, _options.EffectiveOtlpHeaders, _options.SnapshotSpoolDirectory, _options.SnapshotSpoolMaxFiles, metrics, time, logger);
         }
 
         supervisor.Exited += OnFunctionExited;
