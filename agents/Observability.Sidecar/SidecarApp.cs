@@ -67,7 +67,7 @@ public static class SidecarApp
         var app = builder.Build();
         var registry = app.Services.GetRequiredService<CollectorRegistry>();
         var supervisor = app.Services.GetRequiredService<FunctionSupervisor>();
-        _ = app.Services.GetRequiredService<SpanExport>();
+        _ = app.Services.GetRequiredService<SpanExport>(); // starts building the span pipeline, beside the host's start
 
         // The admin port takes three fixed paths: plain middleware, without endpoint routing, whose first request
         // cost the sidecar's start tens of milliseconds of JIT.
