@@ -147,6 +147,8 @@ public sealed class SidecarTests(PostgresDatabase database, Xunit.Abstractions.I
         Assert.Equal(500, body.GetProperty("response").GetProperty("status").GetInt32());
         Assert.Equal("{\"order\": 42}", body.GetProperty("response").GetProperty("body").GetString());
         Assert.Contains(body.GetProperty("logs").EnumerateArray(), l => l.GetString()!.Contains("failing: POST /echo?status=500", StringComparison.Ordinal));
+        // The line also passed through to the sidecar's own output, while it runs (buffered writes are flushed).
+        await Poll.UntilAsync(() => Task.FromResult(sidecar.Output), o => o.Contains("failing: POST /echo?status=500", StringComparison.Ordinal), TimeSpan.FromSeconds(10), "the line in the sidecar's output");
         var process = body.GetProperty("process");
         Assert.True(process.GetProperty("rssBytes").GetInt64() > 1_000_000);
         Assert.True(process.GetProperty("threads").GetInt32() > 1);

@@ -172,8 +172,8 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
 
         var environment = info.Environment.Where(kv => kv.Value is not null).ToDictionary(kv => kv.Key, kv => kv.Value!, StringComparer.Ordinal);
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        process.OutputDataReceived += (_, e) => Relay("stdout", e.Data, Console.Out);
-        process.ErrorDataReceived += (_, e) => Relay("stderr", e.Data, Console.Error);
+        process.OutputDataReceived += (_, e) => Relay("stdout", e.Data, LinePassThrough.StandardOutput);
+        process.ErrorDataReceived += (_, e) => Relay("stderr", e.Data, LinePassThrough.StandardError);
         var launched = _time.GetUtcNow().UtcDateTime;
         if (!process.Start())
         {
@@ -476,7 +476,7 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
         }
     }
 
-    private void Relay(string stream, string? line, TextWriter passThrough)
+    private void Relay(string stream, string? line, LinePassThrough passThrough)
     {
         if (line is null)
         {
@@ -514,6 +514,9 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
         {
             await StopProcessAsync(process);
         }
+
+        LinePassThrough.StandardOutput.Flush();
+        LinePassThrough.StandardError.Flush();
     }
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
