@@ -41,7 +41,7 @@ FUNCTION_DLL=$REPO/samples/HelloFunction/bin/Release/net10.0/HelloFunction.dll
 ROUNDS=3 DURATION=10 WARMUP=2 FIRST_WARMUP=3 STARTS=5 BUILD=1 STARTS_ONLY=0 OUT=$REPO/bench/proxy/results.md
 TP_THREADS=2 TP_CONNS=32 LAT_THREADS=1 LAT_CONNS=4 PACE_MS=1
 VARIANTS=()
-declare -A V_SPEC=() V_ENV=() V_ARGS=() V_R2R=() V_EXPORT=() V_RELAY=()
+declare -A V_SPEC=() V_ENV=() V_ARGS=() V_BUILD=() V_EXPORT=() V_RELAY=()
 COMMAND_LINE="bash bench/proxy/run.sh"
 for arg in "$@"; do
     [[ $arg =~ ^[A-Za-z0-9_./:=@+-]+$ ]] && COMMAND_LINE+=" $arg" || COMMAND_LINE+=" '$arg'"
@@ -58,10 +58,10 @@ add_variant() {
     [[ $spec == *=* && $label =~ ^[a-z0-9][a-z0-9-]*$ ]] || die "--variant wants LABEL=SPEC with a lower-case label: $spec"
     [[ -z ${V_SPEC[$label]+x} ]] || die "--variant $label given twice"
     VARIANTS+=("$label")
-    V_SPEC[$label]=${spec#*=} V_ENV[$label]= V_ARGS[$label]= V_R2R[$label]=0 V_EXPORT[$label]=1 V_RELAY[$label]=1
+    V_SPEC[$label]=${spec#*=} V_ENV[$label]= V_ARGS[$label]= V_BUILD[$label]=0 V_EXPORT[$label]=1 V_RELAY[$label]=1
     for word in ${V_SPEC[$label]}; do
         if [[ $word == @jit || $word == @r2r ]]; then
-            V_R2R[$label]=${word#@}
+            V_BUILD[$label]=${word#@}
         elif [[ $word == @no-export ]]; then
             V_EXPORT[$label]=0
         elif [[ $word == @no-relay ]]; then
@@ -233,7 +233,7 @@ build() {
 publish_r2r() {
     local label
     for label in "${VARIANTS[@]}"; do
-        [[ ${V_R2R[$label]} == r2r ]] || continue
+        [[ ${V_BUILD[$label]} == r2r ]] || continue
         log "publishing obs-sidecar with ReadyToRun (linux-x64, framework-dependent)"
         dotnet publish "$REPO/agents/Observability.Sidecar.Cli" -c Release -r linux-x64 --self-contained false \
             -p:PublishAot=false -p:PublishTrimmed=false -p:PublishReadyToRun=true -o "$TMP/r2r" -v quiet -nologo >&2
@@ -361,7 +361,7 @@ launch_sidecar() {
     if [[ $label != sidecar ]]; then
         read -ra environment <<<"${V_ENV[$label]}"
         read -ra args <<<"${V_ARGS[$label]}"
-        case ${V_R2R[$label]} in
+        case ${V_BUILD[$label]} in
             jit) sidecar=(dotnet "$SIDECAR_JIT_DLL") ;;
             r2r) sidecar=(dotnet "$TMP/r2r/obs-sidecar.dll") ;;
         esac

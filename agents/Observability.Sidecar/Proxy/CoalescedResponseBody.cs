@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using System.Net;
 
 namespace Observability.Sidecar.Proxy;
 
@@ -28,8 +27,12 @@ internal sealed class CoalescedResponseBody(PipeWriter writer) : Stream
         set => throw new NotSupportedException();
     }
 
-    /// <summary>The function's response content, read through a stream that flushes this body before it waits.</summary>
-    public HttpContent FlushBeforeWaiting(HttpContent content) => new FlushingContent(content, this);
+    /// <summary>
+    /// The function's response content, to be read through a stream that flushes this body before it waits.
+    /// Only the body: YARP has already copied the headers to the client's response and reads nothing else from it.
+    /// </summary>
+    public async Task<HttpContent> FlushBeforeWaitingAsync(HttpContent content, CancellationToken cancellationToken) =>
+        new StreamContent(new FlushingStream(await content.ReadAsStreamAsync(cancellationToken), this));
 
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
@@ -64,46 +67,6 @@ internal sealed class CoalescedResponseBody(PipeWriter writer) : Stream
     public override void SetLength(long value) => throw new NotSupportedException();
 
     private Task FlushPendingAsync(CancellationToken cancellationToken) => _pending > 0 ? FlushAsync(cancellationToken) : Task.CompletedTask;
-
-    /// <summary>The function's content with its headers, read through <see cref="FlushingStream"/>.</summary>
-    private sealed class FlushingContent : HttpContent
-    {
-        private readonly HttpContent _inner;
-        private readonly CoalescedResponseBody _body;
-
-        public FlushingContent(HttpContent inner, CoalescedResponseBody body)
-        {
-            _inner = inner;
-            _body = body;
-            foreach (var header in inner.Headers)
-            {
-                Headers.TryAddWithoutValidation(header.Key, header.Value);
-            }
-        }
-
-        protected override async Task<Stream> CreateContentReadStreamAsync(CancellationToken cancellationToken) =>
-            new FlushingStream(await _inner.ReadAsStreamAsync(cancellationToken), _body);
-
-        protected override Task<Stream> CreateContentReadStreamAsync() => CreateContentReadStreamAsync(CancellationToken.None);
-
-        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) => _inner.CopyToAsync(stream, context);
-
-        protected override bool TryComputeLength(out long length)
-        {
-            length = 0;
-            return false;
-        }
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                _inner.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
-    }
 
     /// <summary>Reads the function's response; a read that cannot complete at once first flushes what the client has not got yet.</summary>
     private sealed class FlushingStream(Stream inner, CoalescedResponseBody body) : Stream

@@ -37,7 +37,7 @@ internal sealed class ForwardingTransformer : HttpTransformer
         var copyBody = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
         if (proxyResponse is not null && httpContext.Features.Get<CoalescedResponseBody>() is { } body)
         {
-            proxyResponse.Content = body.FlushBeforeWaiting(proxyResponse.Content);
+            proxyResponse.Content = await body.FlushBeforeWaitingAsync(proxyResponse.Content, cancellationToken);
         }
 
         return copyBody;

@@ -25,8 +25,8 @@ internal static class SocketTuning
         host.UseSockets(sockets =>
         {
             sockets.UnsafePreferInlineScheduling = inlineIo;
-            // A read buffer per connection from the start, instead of a zero-byte read first: one system call
-            // less per request, for 4 KiB per open connection.
+            // A read buffer per connection from the start, instead of a zero-byte read first: at light load one
+            // failed peek less per request (strace), for 4 KiB per open connection.
             sockets.WaitForDataBeforeAllocatingBuffer = false;
         });
     }

@@ -3,16 +3,26 @@ using System.Text;
 namespace Observability.Sidecar.Supervision;
 
 /// <summary>
-/// Passes the function's output lines on to one of the sidecar's own streams. A line is buffered and a flush
-/// queued behind it, so the lines of a burst (a function logging under load) leave in one write instead of
-/// one write each, and none waits longer than a thread-pool hop.
+/// Passes the function's output lines on to one of the sidecar's own streams. Lines are buffered and flushed
+/// at most <see cref="FlushDelay"/> after the first of them, so a function logging under load costs one write
+/// per interval instead of one per line. (A flush queued to the thread pool per burst was measured first: it
+/// woke a worker per burst, which then spun, 5 sched_yield calls per request.)
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Two instances that live as long as the process, as Console.Out does.")]
-internal sealed class LinePassThrough(Stream output)
+internal sealed class LinePassThrough
 {
-    private readonly StreamWriter _writer = new(output, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), 16 * 1024) { AutoFlush = false };
+    private static readonly TimeSpan FlushDelay = TimeSpan.FromMilliseconds(10);
+
+    private readonly StreamWriter _writer;
+    private readonly Timer _timer;
     private readonly Lock _lock = new();
-    private int _flushQueued;
+    private int _flushPending;
+
+    private LinePassThrough(Stream output)
+    {
+        _writer = new StreamWriter(output, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), 16 * 1024) { AutoFlush = false };
+        _timer = new Timer(static self => ((LinePassThrough)self!).Flush(), this, Timeout.Infinite, Timeout.Infinite);
+    }
 
     public static LinePassThrough StandardOutput { get; } = new(Console.OpenStandardOutput());
 
@@ -25,15 +35,15 @@ internal sealed class LinePassThrough(Stream output)
             _writer.WriteLine(line);
         }
 
-        if (Interlocked.Exchange(ref _flushQueued, 1) == 0)
+        if (Interlocked.Exchange(ref _flushPending, 1) == 0)
         {
-            ThreadPool.UnsafeQueueUserWorkItem(static self => self.Flush(), this, preferLocal: false);
+            _timer.Change(FlushDelay, Timeout.InfiniteTimeSpan);
         }
     }
 
     public void Flush()
     {
-        Volatile.Write(ref _flushQueued, 0);
+        Volatile.Write(ref _flushPending, 0);
         lock (_lock)
         {
             try
