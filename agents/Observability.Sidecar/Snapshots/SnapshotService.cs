@@ -206,6 +206,8 @@ public sealed partial class SnapshotService : IAsyncDisposable
             })]);
         }
 
+        // The function's output is read in batches: take in what it wrote up to now first.
+        failure.Instance?.Output?.CatchUp();
         body["logs"] = new JsonArray([.. _supervisor.Logs.Snapshot().Select(l => (JsonNode)_redactor.Text(l)!)]);
         if (failure.Instance is { } instance)
         {

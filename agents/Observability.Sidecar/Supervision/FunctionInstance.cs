@@ -34,6 +34,9 @@ public sealed class FunctionInstance
     /// </summary>
     public Task<RuntimeMonitor?> Runtime { get; set; } = Task.FromResult<RuntimeMonitor?>(null);
 
+    /// <summary>The reader of the function's stdout and stderr (supervise mode only).</summary>
+    internal FunctionOutput? Output { get; set; }
+
     /// <summary>Completes with the exit code when the process ends.</summary>
     public Task<int?> Exited => _exited.Task;
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.IO.Pipes;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
@@ -20,6 +21,12 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
 {
     private const int SigTerm = 15;
     private static readonly TimeSpan ReadinessPoll = TimeSpan.FromMilliseconds(5);
+
+    private static readonly TimeSpan OutputEndWait = TimeSpan.FromMilliseconds(200);
+
+    // Where the function's output goes on to (FunctionOutput writes whole lines, one write per batch).
+    private static readonly Stream OwnStandardOutput = Console.OpenStandardOutput();
+    private static readonly Stream OwnStandardError = Console.OpenStandardError();
 
     // A .NET runtime connects to the diagnostics port within milliseconds of starting; anything else never does.
     private static readonly TimeSpan RuntimeConnectTimeout = TimeSpan.FromSeconds(5);
@@ -172,18 +179,17 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
 
         var environment = info.Environment.Where(kv => kv.Value is not null).ToDictionary(kv => kv.Key, kv => kv.Value!, StringComparer.Ordinal);
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        process.OutputDataReceived += (_, e) => Relay("stdout", e.Data, LinePassThrough.StandardOutput);
-        process.ErrorDataReceived += (_, e) => Relay("stderr", e.Data, LinePassThrough.StandardError);
         var launched = _time.GetUtcNow().UtcDateTime;
         if (!process.Start())
         {
             throw new InvalidOperationException($"Could not start the function: {_options.Command[0]}");
         }
 
-        var instance = new FunctionInstance(process, ProcessStartTime(process, launched), startRequested, environment);
+        var instance = new FunctionInstance(process, ProcessStartTime(process, launched), startRequested, environment)
+        {
+            Output = new FunctionOutput([("stdout", PipeOf(process.StandardOutput), OwnStandardOutput), ("stderr", PipeOf(process.StandardError), OwnStandardError)], Logs),
+        };
         process.Exited += (_, _) => _ = OnExitedAsync(instance);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
         if (monitor is not null)
         {
             instance.Runtime = StartMonitorAsync(monitor, instance);
@@ -476,16 +482,12 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
         }
     }
 
-    private void Relay(string stream, string? line, LinePassThrough passThrough)
+    private static SafeHandle PipeOf(StreamReader reader) => reader.BaseStream switch
     {
-        if (line is null)
-        {
-            return;
-        }
-
-        Logs.Add(stream, line);
-        passThrough.WriteLine(line);
-    }
+        PipeStream pipe => pipe.SafePipeHandle,
+        FileStream file => file.SafeFileHandle,
+        var other => throw new NotSupportedException($"the function's output is a {other.GetType().Name}, not a pipe"),
+    };
 
     // Process.StartTime reads /proc/PID/stat: the kernel's own start time, not when we asked.
     private static DateTime ProcessStartTime(Process process, DateTime fallback)
@@ -510,13 +512,19 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
 
         // The token and the gate are left to the collector: exit handlers may still be running on them.
         await _disposed.CancelAsync();
-        if (_options.Supervises && Current?.Process is { } process)
+        var instance = Current;
+        if (_options.Supervises && instance?.Process is { } process)
         {
             await StopProcessAsync(process);
         }
 
-        LinePassThrough.StandardOutput.Flush();
-        LinePassThrough.StandardError.Flush();
+        // The function's last lines, before the sidecar's own output closes. A child the function left running
+        // may hold its pipes open: read what is there rather than wait for their end.
+        if (instance?.Output is { } output)
+        {
+            await Task.WhenAny(output.Completion, Task.Delay(OutputEndWait, _time));
+            output.CatchUp();
+        }
     }
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]

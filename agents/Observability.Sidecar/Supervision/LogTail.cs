@@ -6,6 +6,8 @@ public sealed class LogTail(int capacity)
     private readonly Queue<string> _lines = new();
     private readonly Lock _lock = new();
 
+    public int Capacity => capacity;
+
     public void Add(string stream, string line)
     {
         if (capacity == 0)
