@@ -18,14 +18,15 @@ public sealed class ConfigurationTests
         await AssertStopsWithAsync(arguments, expected);
 
     [Fact]
-    public async Task Export_headers_the_exporter_cannot_read_stop_the_sidecar_at_start()
+    public async Task Export_headers_the_exporter_cannot_read_stop_the_sidecar_before_it_starts()
     {
-        // The span pipeline is built beside the host's start; its failure must still stop the sidecar, not its requests.
         var ports = $"--port {LocalPostgres.FreePort()} --admin-port {LocalPostgres.FreePort()} --upstream-port {LocalPostgres.FreePort()}";
-        await AssertStopsWithAsync($"--name x {ports} --otlp-endpoint http://127.0.0.1:9 --otlp-headers garbage", "Headers provided in an invalid format");
+        var stderr = await AssertStopsWithAsync($"--name x {ports} --otlp-endpoint http://127.0.0.1:9 --otlp-headers a=1,garbage", "Sidecar:OtlpHeaders (--otlp-headers): \"garbage\" is not a name=value pair");
+        // Found by validation, not by the exporter once the host runs: no host failure and stack trace first.
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
     }
 
-    private static async Task AssertStopsWithAsync(string arguments, string expected)
+    private static async Task<string> AssertStopsWithAsync(string arguments, string expected)
     {
         var (program, prefix) = SidecarRunner.Executable;
         var info = new ProcessStartInfo(program) { RedirectStandardError = true, RedirectStandardOutput = true };
@@ -40,5 +41,6 @@ public sealed class ConfigurationTests
         await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
         Assert.True(process.ExitCode == 2, $"exit code {process.ExitCode}; stderr: {stderr}; stdout: {await stdout}");
         Assert.Contains(expected, stderr, StringComparison.Ordinal);
+        return stderr;
     }
 }

@@ -145,7 +145,7 @@ public sealed class SidecarOptions : IValidatableObject
 
     /// <summary>OtlpHeaders (or OTEL_EXPORTER_OTLP_HEADERS) parsed as the OpenTelemetry spec says: k=v pairs, comma-separated, values percent-encoded.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> EffectiveOtlpHeaders =>
-        [.. (OtlpHeaders ?? Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_HEADERS") ?? string.Empty)
+        [.. (OtlpHeaders ?? Environment.GetEnvironmentVariable(OtlpHeadersVariable) ?? string.Empty)
             .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(pair => pair.Split('=', 2))
             .Where(kv => kv.Length == 2)
@@ -162,6 +162,8 @@ public sealed class SidecarOptions : IValidatableObject
     public string SnapshotSpoolDirectory => EffectiveSpoolDirectory is { } spool
         ? Path.Combine(spool, "snapshots")
         : Path.Combine(Path.GetTempPath(), "obs-sidecar-snapshots", $"{FunctionName}-{Instance}");
+
+    private const string OtlpHeadersVariable = "OTEL_EXPORTER_OTLP_HEADERS";
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
@@ -198,11 +200,22 @@ public sealed class SidecarOptions : IValidatableObject
             }
         }
 
+        // The exporter would reject them only once the span pipeline is built, beside the host's start.
+        if ((OtlpHeaders ?? Environment.GetEnvironmentVariable(OtlpHeadersVariable)) is { } headers && MalformedHeader(headers) is { } bad)
+        {
+            var source = OtlpHeaders is null ? OtlpHeadersVariable : "Sidecar:OtlpHeaders (--otlp-headers)";
+            yield return new ValidationResult($"{source}: \"{bad}\" is not a name=value pair; give comma-separated pairs, e.g. \"Authorization=Bearer KEY,X-Tenant=a\".", [nameof(OtlpHeaders)]);
+        }
+
         if (OtlpEndpoint is { } endpoint && !endpoint.IsAbsoluteUri)
         {
             yield return new ValidationResult("Sidecar:OtlpEndpoint must be an absolute http(s) URL, e.g. http://collector:4318.", [nameof(OtlpEndpoint)]);
         }
     }
+
+    private static string? MalformedHeader(string headers) => headers
+        .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+        .FirstOrDefault(pair => pair.IndexOf('=', StringComparison.Ordinal) is var at && (at <= 0 || pair[..at].Trim().Length == 0));
 
     private static bool IsValidRegex(string pattern)
     {
