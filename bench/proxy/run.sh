@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Sidecar proxy benchmark: the sample function (HelloFunction) called directly, through nginx and through
-# obs-sidecar, on loopback, in one run. See docs/benchmarks.md, "Sidecar proxy".
+# Sidecar proxy benchmark: the sample function (HelloFunction) called directly, through nginx, through the least
+# a YARP forwarder can be (bench/proxy/BareForwarder: the floor of any YARP-based proxy) and through obs-sidecar,
+# on loopback, in one run. See docs/benchmarks.md, "Sidecar proxy".
 #
-#   bash bench/proxy/run.sh                 # the measurement in the docs (about 6 minutes)
+#   bash bench/proxy/run.sh                 # the measurement in the docs (about 8 minutes)
 #   bash bench/proxy/run.sh --variant 'warn=--Logging:LogLevel:Default=Warning' --variant 'nopgo=DOTNET_TieredPGO=0'
 #
 # Per round and target: a throughput run (wrk -t2 -c32), a latency run (-t1 -c4, closed loop) and a paced
@@ -37,6 +38,8 @@ LUA=$REPO/bench/proxy/report.lua
 SIDECAR_BIN=$REPO/agents/Observability.Sidecar.Cli/bin/Release/net10.0/linux-x64/publish/obs-sidecar
 SIDECAR_JIT_DLL=$REPO/agents/Observability.Sidecar.Cli/bin/Release/net10.0/obs-sidecar.dll
 FUNCTION_DLL=$REPO/samples/HelloFunction/bin/Release/net10.0/HelloFunction.dll
+# The floor: a bare YARP forwarder (bench/proxy/BareForwarder), published natively too.
+FLOOR_BIN=$REPO/bench/proxy/BareForwarder/bin/Release/net10.0/linux-x64/publish/BareForwarder
 
 ROUNDS=5 DURATION=6 WARMUP=2 FIRST_WARMUP=3 STARTS=5 BUILD=1 STARTS_ONLY=0 OUT=$REPO/bench/proxy/results.md
 TP_THREADS=2 TP_CONNS=32 LAT_THREADS=1 LAT_CONNS=4 PACE_MS=1
@@ -223,9 +226,10 @@ need_tools() {
 }
 
 build() {
-    log "building obs-sidecar (Release build, and published natively as it ships) and HelloFunction (Release)"
+    log "building obs-sidecar (Release build, and published natively as it ships), the bare YARP forwarder and HelloFunction (Release)"
     dotnet build "$REPO/agents/Observability.Sidecar.Cli" -c Release -v quiet -nologo >&2
     dotnet publish "$REPO/agents/Observability.Sidecar.Cli" -c Release -r linux-x64 -v quiet -nologo >&2
+    dotnet publish "$REPO/bench/proxy/BareForwarder" -c Release -r linux-x64 -v quiet -nologo >&2
     dotnet build "$REPO/samples/HelloFunction" -c Release -v quiet -nologo >&2
 }
 
@@ -337,6 +341,17 @@ EOF
     nginx_pids "$master"
     T_PROXY[nginx]=$REPLY
     T_FN[nginx]=${T_FN[direct]}
+}
+
+# The bare YARP forwarder in front of the same function as nginx.
+start_floor() {
+    free_port
+    T_PORT[yarp]=$REPLY
+    "$FLOOR_BIN" "${T_PORT[yarp]}" "$FUNCTION_PORT" >/dev/null 2>>"$TMP/yarp.log" </dev/null &
+    local pid=$!
+    STARTED+=("$pid")
+    wait_ready "${T_PORT[yarp]}" /hello "$pid" "the bare YARP forwarder"
+    T_PROXY[yarp]=$pid T_FN[yarp]=${T_FN[direct]}
 }
 
 start_direct_function() {
@@ -628,6 +643,17 @@ targets_table() {
     done
 }
 
+# How the bare YARP forwarder compares with nginx, and the sidecar with it.
+floor_line() {
+    local r floor=() kept=()
+    for ((r = 1; r <= ROUNDS; r++)); do
+        floor+=("$(awk -v y="${D[yarp|$r|tp|rps]}" -v n="${D[nginx|$r|tp|rps]}" 'BEGIN { printf "%.2f", y / n }')")
+        kept+=("$(awk -v s="${D[sidecar|$r|tp|rps]}" -v y="${D[yarp|$r|tp|rps]}" 'BEGIN { printf "%.2f", s / y }')")
+    done
+    printf 'The floor: the bare YARP forwarder served %.2f of nginx'"'"'s requests/s at -c%s (%s); obs-sidecar, with everything it does per request, %.2f of the bare forwarder'"'"'s (%s).\n' \
+        "$(median "${floor[@]}")" "$TP_CONNS" "${floor[*]}" "$(median "${kept[@]}")" "${kept[*]}"
+}
+
 cpu_table() {
     local target f r others
     local -A m=()
@@ -677,7 +703,8 @@ report() {
     echo
     echo "- Machine: $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), $(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr); load average at start $LOAD_AT_START."
     echo "- .NET runtime $(dotnet --list-runtimes | awk '/Microsoft.NETCore.App/ { v = $2 } END { print v }'), $(/usr/sbin/nginx -v 2>&1 | sed 's|nginx version: ||'), $(wrk -v 2>&1 | awk 'NR == 1 { print $1, $2 }')."
-    echo "- GET /hello; each round runs every target (order rotated per round): ${WARMUP} s warm-up, then ${DURATION} s at wrk -t$TP_THREADS -c$TP_CONNS, ${DURATION} s at -t$LAT_THREADS -c$LAT_CONNS (closed loop) and ${DURATION} s at -t$LAT_THREADS -c$LAT_CONNS paced (each connection waits $PACE_MS ms after each answer). Every target had ${FIRST_WARMUP} s of warm-up at the start."
+    echo "- GET /hello; each round runs, load by load, every target in an order rotated per round: ${DURATION} s at wrk -t$TP_THREADS -c$TP_CONNS (after ${WARMUP} s of warm-up), then ${DURATION} s at -t$LAT_THREADS -c$LAT_CONNS (closed loop), then ${DURATION} s at -t$LAT_THREADS -c$LAT_CONNS paced (each connection waits $PACE_MS ms after each answer). Every target had ${FIRST_WARMUP} s of warm-up at the start."
+    echo "- Targets: the function directly; nginx (\`proxy_pass\`, upstream keep-alive); yarp, the least a YARP forwarder can be (bench/proxy/BareForwarder: Kestrel, IHttpForwarder, HttpClient, obs-sidecar's socket settings, natively compiled), in front of the same function process as nginx; obs-sidecar in supervise mode with its own instance of the function."
     echo "- obs-sidecar (supervise mode, tracing on, every request sampled) exports OTLP/HTTP to an nginx sink that answers 200 and discards: it took $exports export requests ($bytes MiB) in this run."
     for target in "${VARIANTS[@]}"; do echo "- Variant \`sidecar/$target\`: \`${V_SPEC[$target]}\`"; done
     echo "- wrk errors (socket errors, non-2xx answers), all runs: $errors."
@@ -690,11 +717,13 @@ report() {
     echo
     targets_table
     echo
+    floor_line
+    echo
     echo "Ratios and differences are medians of the per-round values (in brackets). Start to ready: exec of obs-sidecar to its admin /healthz answering 200, with \`sleep\` as the function; $STARTS starts after one untimed one. For reference, HelloFunction itself (an ASP.NET Core app) takes $(printf %.0f "$(median ${START_MS[function]})") ms from exec to its /healthz answering 200 here (${START_MS[function]}). HelloFunction (server GC, as the Web SDK sets it) peaked at $((RSS_KB[direct] / 1024)) MB VmRSS in its direct -c$TP_CONNS runs. VmRSS: the highest sample (every 100 ms) during the -c$TP_CONNS runs, split into RssAnon (GC heap, native allocations, stacks), RssFile (mapped files: the runtime and the assemblies, shared with other .NET processes) and RssShmem (the JIT's code, which the runtime maps twice for W^X) at that sample; Pss is the same memory with each shared page divided among the processes that map it (here the function shares the runtime's files)."
     echo
     cpu_table
     echo
-    echo "CPU from /proc/PID/stat (utime + stime) of each process and /proc/stat for the machine, over the ${DURATION} s runs; \"proxy\" is nginx's master and workers, or obs-sidecar; the sink is the OTLP nginx; wrk is the CPU of the reaped wrk process (this shell's cutime + cstime); \"other\" is the rest of the machine's busy time: kernel work not charged to a process (softirq) and any other process. Machine CPU is summed over the $(nproc) CPUs."
+    echo "CPU from /proc/PID/stat (utime + stime) of each process and /proc/stat for the machine, over the ${DURATION} s runs; \"proxy\" is nginx's master and workers, the bare YARP forwarder, or obs-sidecar; the sink is the OTLP nginx; wrk is the CPU of the reaped wrk process (this shell's cutime + cstime); \"other\" is the rest of the machine's busy time: kernel work not charged to a process (softirq) and any other process. Machine CPU is summed over the $(nproc) CPUs."
 }
 
 # ---------------------------------------------------------------- main
@@ -711,9 +740,9 @@ main() {
 
     ((BUILD == 0)) || build
     publish_r2r
-    [[ -x $SIDECAR_BIN && -f $SIDECAR_JIT_DLL && -f $FUNCTION_DLL ]] || die "Release builds missing (run without --no-build)"
+    [[ -x $SIDECAR_BIN && -x $FLOOR_BIN && -f $SIDECAR_JIT_DLL && -f $FUNCTION_DLL ]] || die "Release builds missing (run without --no-build)"
 
-    TARGETS=(direct nginx sidecar)
+    TARGETS=(direct nginx yarp sidecar)
     local label
     for label in "${VARIANTS[@]}"; do TARGETS+=("sidecar/$label"); done
 
@@ -728,9 +757,10 @@ main() {
         return
     fi
 
-    log "starting the function, nginx and the sidecars"
+    log "starting the function, nginx, the bare YARP forwarder and the sidecars"
     start_direct_function
     start_proxy_nginx
+    start_floor
     start_sidecar_target sidecar sidecar
     for label in "${VARIANTS[@]}"; do start_sidecar_target "$label" "sidecar/$label"; done
 
