@@ -9,9 +9,10 @@ namespace Observability.Sidecar.Supervision;
 /// sidecar's own stream of the same name (one write per batch, whole lines only) and its last lines to the
 /// <see cref="LogTail"/>. The thread waits until a pipe has data, then lets <see cref="BatchInterval"/> pass
 /// before it reads, so a function that logs a line per request wakes the sidecar once per interval, not once
-/// per line: a reader blocked on the pipe is woken by every write, and that wake-up was measured at 2–7 µs of
-/// the function's CPU per line (docs/benchmarks.md). Whoever wants the latest lines now (a failure snapshot)
-/// calls <see cref="CatchUp"/>, which reads what the pipes hold without waiting for the interval.
+/// per line: a reader blocked on the pipe is woken by every write (with Process's asynchronous readers, a
+/// thread-pool thread that then spun: 0.13 context switches per request under load, now 0.01; see
+/// docs/benchmarks.md). Whoever wants the latest lines now (a failure snapshot) calls <see cref="CatchUp"/>,
+/// which reads what the pipes hold without waiting for the interval.
 /// </summary>
 internal sealed partial class FunctionOutput
 {
