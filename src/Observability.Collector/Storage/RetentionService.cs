@@ -8,6 +8,11 @@ namespace Observability.Collector.Storage;
 /// <summary>Hourly: drops day partitions older than the retention, and creates tomorrow's ahead of need.</summary>
 internal sealed partial class RetentionService(Partitions partitions, IOptions<CollectorOptions> options, TimeProvider time, ILogger<RetentionService> logger) : BackgroundService
 {
+    private readonly TaskCompletionSource _firstPass = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes once the pass run at start has finished, whether it succeeded or not.</summary>
+    internal Task FirstPass => _firstPass.Task;
+
     public async Task RunOnceAsync(CancellationToken ct)
     {
         var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
@@ -27,6 +32,10 @@ internal sealed partial class RetentionService(Partitions partitions, IOptions<C
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 LogFailed(e.Message);
+            }
+            finally
+            {
+                _firstPass.TrySetResult();
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
