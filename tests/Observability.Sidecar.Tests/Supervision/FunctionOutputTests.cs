@@ -25,7 +25,7 @@ public sealed class FunctionOutputTests : IDisposable
     public async Task Lines_written_one_by_one_are_passed_on_in_a_few_writes_and_the_tail_keeps_the_last()
     {
         var tail = new LogTail(3);
-        var output = Start(tail, TimeSpan.FromMilliseconds(300));
+        var output = Start(tail, TimeSpan.FromSeconds(1)); // long enough for all 40 lines, even on a loaded machine
         var expected = new StringBuilder();
         for (var i = 1; i <= 40; i++)
         {
