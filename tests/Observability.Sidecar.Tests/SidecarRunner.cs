@@ -138,7 +138,6 @@ internal sealed class SidecarRunner : IAsyncDisposable
         }
     }
 
-    /// <summary>A file built beside the tests, in the same configuration.</summary>
     /// <summary>
     /// obs-sidecar as OBS_SIDECAR names it (scripts/test.sh sets the natively compiled one, as it ships), or
     /// the build output run with dotnet.
@@ -148,6 +147,7 @@ internal sealed class SidecarRunner : IAsyncDisposable
             ? (path, [])
             : ("dotnet", [Built("agents", "Observability.Sidecar.Cli", "obs-sidecar.dll")]);
 
+    /// <summary>A file built beside the tests, in the same configuration.</summary>
     private static string Built(string folder, string project, string file)
     {
         var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";

@@ -143,10 +143,12 @@ public sealed class SidecarOptions : IValidatableObject
     public Uri? EffectiveOtlpEndpoint => OtlpEndpoint
         ?? (Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT") is { Length: > 0 } env ? new Uri(env) : null);
 
-    /// <summary>OtlpHeaders (or OTEL_EXPORTER_OTLP_HEADERS) parsed as the OpenTelemetry spec says: k=v pairs, comma-separated, values percent-encoded.</summary>
+    /// <summary>OtlpHeaders, or else OTEL_EXPORTER_OTLP_HEADERS, as written: "k=v,k2=v2".</summary>
+    public string? EffectiveOtlpHeaderText => OtlpHeaders ?? Environment.GetEnvironmentVariable(OtlpHeadersVariable);
+
+    /// <summary>The export headers parsed as the OpenTelemetry spec says: k=v pairs, comma-separated, values percent-encoded.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> EffectiveOtlpHeaders =>
-        [.. (OtlpHeaders ?? Environment.GetEnvironmentVariable(OtlpHeadersVariable) ?? string.Empty)
-            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+        [.. HeaderPairs(EffectiveOtlpHeaderText)
             .Select(pair => pair.Split('=', 2))
             .Where(kv => kv.Length == 2)
             .Select(kv => KeyValuePair.Create(kv[0].Trim(), Uri.UnescapeDataString(kv[1].Trim())))];
@@ -201,7 +203,7 @@ public sealed class SidecarOptions : IValidatableObject
         }
 
         // The exporter would reject them only once the span pipeline is built, beside the host's start.
-        if ((OtlpHeaders ?? Environment.GetEnvironmentVariable(OtlpHeadersVariable)) is { } headers && MalformedHeader(headers) is { } bad)
+        if (HeaderPairs(EffectiveOtlpHeaderText).FirstOrDefault(pair => pair.IndexOf('=', StringComparison.Ordinal) <= 0) is { } bad)
         {
             var source = OtlpHeaders is null ? OtlpHeadersVariable : "Sidecar:OtlpHeaders (--otlp-headers)";
             yield return new ValidationResult($"{source}: \"{bad}\" is not a name=value pair; give comma-separated pairs, e.g. \"Authorization=Bearer KEY,X-Tenant=a\".", [nameof(OtlpHeaders)]);
@@ -213,9 +215,8 @@ public sealed class SidecarOptions : IValidatableObject
         }
     }
 
-    private static string? MalformedHeader(string headers) => headers
-        .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-        .FirstOrDefault(pair => pair.IndexOf('=', StringComparison.Ordinal) is var at && (at <= 0 || pair[..at].Trim().Length == 0));
+    private static string[] HeaderPairs(string? headers) =>
+        (headers ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     private static bool IsValidRegex(string pattern)
     {

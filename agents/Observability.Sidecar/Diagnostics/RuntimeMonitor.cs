@@ -42,9 +42,9 @@ public sealed partial class RuntimeMonitor : IAsyncDisposable
 
     // A logger the session enables also sends its scopes, whatever their level: ASP.NET Core's hosting logger opens
     // one per request, serialized to JSON (measured: about 7 µs of the function's CPU per request). The session's
-    // FilterSpecs cannot turn one category off (a level after a colon disables the provider over this client), so
-    // the function's own logging configuration does: for apps that read configuration from the environment, as
-    // ASP.NET Core and the .NET generic host do. That logger's only error, a startup failure, still reaches the
+    // FilterSpecs cannot turn one category off (any value with a colon, even "*:4", disables the provider over this
+    // client; without a colon no level can be given), so the function's own logging configuration does: for apps
+    // that read configuration from the environment, as ASP.NET Core and the .NET generic host do. That logger's only error, a startup failure, still reaches the
     // snapshot through the runtime's exception events and stderr.
     private const string QuietRequestScopeVariable = "Logging__EventSource__LogLevel__Microsoft.AspNetCore.Hosting.Diagnostics";
     private const int ExceptionsKept = 50;

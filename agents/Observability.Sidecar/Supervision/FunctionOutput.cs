@@ -25,17 +25,20 @@ internal sealed partial class FunctionOutput
 
     private readonly Source[] _sources;
     private readonly LogTail _tail;
+    private readonly TimeProvider _time;
     private readonly TimeSpan _interval;
     private readonly Lock _lock = new();
     private readonly TaskCompletionSource _completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <param name="streams">The pipes to read, each with its name in the tail and where its bytes go on to.</param>
     /// <param name="tail">Where the last lines are kept.</param>
+    /// <param name="time">The clock the batch interval runs on.</param>
     /// <param name="interval">How long output gathers before a read (<see cref="BatchInterval"/> by default).</param>
-    public FunctionOutput(IEnumerable<(string Name, SafeHandle Pipe, Stream PassThrough)> streams, LogTail tail, TimeSpan? interval = null)
+    public FunctionOutput(IEnumerable<(string Name, SafeHandle Pipe, Stream PassThrough)> streams, LogTail tail, TimeProvider time, TimeSpan? interval = null)
     {
         _sources = [.. streams.Select(s => new Source(s.Name, s.Pipe, s.PassThrough))];
         _tail = tail;
+        _time = time;
         _interval = interval ?? BatchInterval;
         new Thread(Run) { IsBackground = true, Name = "function output" }.Start();
     }
@@ -67,7 +70,8 @@ internal sealed partial class FunctionOutput
             {
                 if (!busy)
                 {
-                    Thread.Sleep(_interval);
+                    // This thread is the reader's own, blocked in poll(2) the rest of the time: waiting here holds no one up.
+                    Task.Delay(_interval, _time).Wait();
                 }
 
                 var read = 0L;

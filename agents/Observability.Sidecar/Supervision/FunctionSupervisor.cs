@@ -187,7 +187,7 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
 
         var instance = new FunctionInstance(process, ProcessStartTime(process, launched), startRequested, environment)
         {
-            Output = new FunctionOutput([("stdout", PipeOf(process.StandardOutput), OwnStandardOutput), ("stderr", PipeOf(process.StandardError), OwnStandardError)], Logs),
+            Output = new FunctionOutput([("stdout", PipeOf(process.StandardOutput), OwnStandardOutput), ("stderr", PipeOf(process.StandardError), OwnStandardError)], Logs, _time),
         };
         process.Exited += (_, _) => _ = OnExitedAsync(instance);
         if (monitor is not null)

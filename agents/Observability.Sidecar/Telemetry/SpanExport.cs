@@ -66,7 +66,7 @@ public sealed class SpanExport : IDisposable
             {
                 Protocol = OtlpExportProtocol.HttpProtobuf,
                 Endpoint = new Uri(endpoint, "v1/traces"),
-                Headers = options.OtlpHeaders ?? Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_HEADERS"),
+                Headers = options.EffectiveOtlpHeaderText,
             });
             _batch = new BatchActivityExportProcessor(exporter, MaxQueueSize, scheduledDelayMilliseconds: 200, exporterTimeoutMilliseconds: 10_000, maxExportBatchSize: 512);
             builder.AddProcessor(_batch);

@@ -1,5 +1,6 @@
 using System.IO.Pipes;
 using System.Text;
+using Microsoft.Extensions.Time.Testing;
 using Observability.Sidecar.Supervision;
 using Observability.Testing;
 
@@ -8,12 +9,15 @@ namespace Observability.Sidecar.Tests.Supervision;
 /// <summary>The function's output read from real pipes, as the supervisor reads its child's stdout and stderr.</summary>
 public sealed class FunctionOutputTests : IDisposable
 {
+    private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(10);
+
     private readonly AnonymousPipeServerStream _stdoutRead = new(PipeDirection.In);
     private readonly AnonymousPipeServerStream _stderrRead = new(PipeDirection.In);
     private readonly AnonymousPipeClientStream _stdout;
     private readonly AnonymousPipeClientStream _stderr;
     private readonly RecordingStream _passedOut = new();
     private readonly RecordingStream _passedErr = new();
+    private readonly BatchClock _clock = new();
 
     public FunctionOutputTests()
     {
@@ -22,26 +26,28 @@ public sealed class FunctionOutputTests : IDisposable
     }
 
     [Fact]
-    public async Task Lines_written_one_by_one_are_passed_on_in_a_few_writes_and_the_tail_keeps_the_last()
+    public async Task Lines_written_one_by_one_are_passed_on_in_one_write_per_batch_and_the_tail_keeps_the_last()
     {
         var tail = new LogTail(3);
-        var output = Start(tail, TimeSpan.FromSeconds(1)); // long enough for all 40 lines, even on a loaded machine
-        var expected = new StringBuilder();
-        for (var i = 1; i <= 40; i++)
+        Start(tail);
+        Write(_stdout, "line 1\n");
+        await ReaderWaitsOutBatchAsync(1);
+
+        var expected = new StringBuilder("line 1\n");
+        for (var i = 2; i <= 40; i++)
         {
             Write(_stdout, $"line {i}\n");
             expected.Append($"line {i}\n");
-            await Task.Delay(1);
         }
 
         Write(_stderr, "oops\r\n");
-        CloseWriters();
-        await output.Completion.WaitAsync(TimeSpan.FromSeconds(10));
+        _clock.Advance(Interval);
+        await Poll.UntilAsync(() => Task.FromResult(_passedErr.Text), t => t.Length > 0, what: "the batch passed on");
 
         Assert.Equal(expected.ToString(), _passedOut.Text);
         Assert.Equal("oops\r\n", _passedErr.Text);
-        // Without the batching each line would be a write of its own (and a wake-up of the reader).
-        Assert.InRange(_passedOut.Writes, 1, 3);
+        // Forty writes of the function, one of the sidecar (and one wake-up of its reader).
+        Assert.Equal(1, _passedOut.Writes);
         Assert.Equal(["stdout: line 39", "stdout: line 40", "stderr: oops"], tail.Snapshot());
     }
 
@@ -49,16 +55,19 @@ public sealed class FunctionOutputTests : IDisposable
     public async Task A_line_goes_on_only_when_complete_and_an_unfinished_last_line_at_the_end()
     {
         var tail = new LogTail(10);
-        var output = Start(tail, TimeSpan.FromMilliseconds(5));
+        var output = Start(tail);
         Write(_stdout, "abc");
-        await Task.Delay(200);
+        output.CatchUp();
         Assert.Equal("", _passedOut.Text);
+        Assert.Empty(tail.Snapshot());
 
         Write(_stdout, "def\nxyz");
-        await Poll.UntilAsync(() => Task.FromResult(_passedOut.Text), t => t.Length > 0, TimeSpan.FromSeconds(10), "the first line");
+        output.CatchUp();
         Assert.Equal("abcdef\n", _passedOut.Text);
 
         CloseWriters();
+        await ReaderWaitsOutBatchAsync(1);
+        _clock.Advance(Interval);
         await output.Completion.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal("abcdef\nxyz", _passedOut.Text);
         Assert.Equal(["stdout: abcdef", "stdout: xyz"], tail.Snapshot());
@@ -68,14 +77,13 @@ public sealed class FunctionOutputTests : IDisposable
     public async Task Catching_up_reads_what_the_pipe_holds_without_waiting_for_the_batch()
     {
         var tail = new LogTail(10);
-        var output = Start(tail, TimeSpan.FromMinutes(5));
+        var output = Start(tail);
         Write(_stdout, "first\n");
-        // The reader has seen data and now lets the batch gather: nothing is read for five minutes.
-        await Task.Delay(200);
+        await ReaderWaitsOutBatchAsync(1);
         Write(_stdout, "the error, just before the 500\n");
         Assert.Empty(tail.Snapshot());
 
-        output.CatchUp();
+        output.CatchUp(); // the clock has not moved: only this reads
         Assert.Equal(["stdout: first", "stdout: the error, just before the 500"], tail.Snapshot());
         Assert.Equal("first\nthe error, just before the 500\n", _passedOut.Text);
     }
@@ -87,8 +95,12 @@ public sealed class FunctionOutputTests : IDisposable
         _stderrRead.Dispose();
     }
 
-    private FunctionOutput Start(LogTail tail, TimeSpan interval) => new(
-        [("stdout", _stdoutRead.SafePipeHandle, _passedOut), ("stderr", _stderrRead.SafePipeHandle, _passedErr)], tail, interval);
+    private FunctionOutput Start(LogTail tail) => new(
+        [("stdout", _stdoutRead.SafePipeHandle, _passedOut), ("stderr", _stderrRead.SafePipeHandle, _passedErr)], tail, _clock, Interval);
+
+    /// <summary>Until the reader has seen data and started waiting out its batch (its <paramref name="count"/>th wait).</summary>
+    private async Task ReaderWaitsOutBatchAsync(int count) =>
+        await Poll.UntilAsync(() => Task.FromResult(_clock.Waits), n => n >= count, what: $"the reader's wait number {count}");
 
     private static void Write(Stream pipe, string text)
     {
@@ -102,6 +114,20 @@ public sealed class FunctionOutputTests : IDisposable
         _stderr.Dispose();
         _stdoutRead.DisposeLocalCopyOfClientHandle();
         _stderrRead.DisposeLocalCopyOfClientHandle();
+    }
+
+    /// <summary>A fake clock that tells how many times the reader has started waiting out a batch.</summary>
+    private sealed class BatchClock : FakeTimeProvider
+    {
+        private int _waits;
+
+        public int Waits => Volatile.Read(ref _waits);
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            Interlocked.Increment(ref _waits);
+            return base.CreateTimer(callback, state, dueTime, period);
+        }
     }
 
     /// <summary>A pass-through target that counts its writes.</summary>
