@@ -1,5 +1,5 @@
 using System.Net;
-using Observability.Collector.Hosting;
+using Observability.Hosting;
 using Observability.Testing;
 
 namespace Observability.Sidecar.Tests;

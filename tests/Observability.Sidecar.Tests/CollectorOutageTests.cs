@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Observability.Collector.Hosting;
+using Observability.Hosting;
 using Observability.Testing;
 
 namespace Observability.Sidecar.Tests;

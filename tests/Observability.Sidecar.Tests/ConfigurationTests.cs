@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Observability.Collector.Hosting;
+using Observability.Hosting;
 
 namespace Observability.Sidecar.Tests;
 

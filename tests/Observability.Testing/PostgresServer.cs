@@ -1,5 +1,5 @@
 using Npgsql;
-using Observability.Collector.Hosting;
+using Observability.Hosting;
 using Testcontainers.PostgreSql;
 
 namespace Observability.Testing;

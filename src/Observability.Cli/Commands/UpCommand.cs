@@ -5,8 +5,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Observability.Collector;
-using Observability.Collector.Hosting;
 using Observability.Collector.Security;
+using Observability.Hosting;
 using Spectre.Console;
 
 namespace Observability.Cli.Commands;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
-using Observability.Collector.Hosting;
+using Observability.Hosting;
 using Observability.Testing;
 
 namespace Observability.Sidecar.Tests.Diagnostics;

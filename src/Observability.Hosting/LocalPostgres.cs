@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Observability.Collector.Hosting;
+namespace Observability.Hosting;
 
 /// <summary>
 /// A private PostgreSQL cluster started from the machine's own binaries (/usr/lib/postgresql/*/bin):
