@@ -67,6 +67,7 @@ public static class CollectorApp
         services.AddSingleton(sp => new IngestQueue(options.QueueCapacity, sp.GetRequiredService<CollectorMetrics>()));
         services.AddSingleton<IngestService>();
         services.AddSingleton<OtlpHttpReceiver>();
+        services.AddKeyedSingleton(QueryDatabase.Key, (_, _) => QueryDatabase.Create(DatabaseUrls.ToConnectionString(options.DatabaseUrl!), options.QueryTimeout));
         services.AddSingleton<TraceStore>();
         services.AddSingleton<SnapshotStore>();
         services.AddHostedService<DatabaseStartup>();
@@ -133,21 +134,4 @@ public static class CollectorApp
 public sealed class CollectorListeners(IReadOnlyDictionary<ListenerRole, Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions> listeners)
 {
     public int Port(ListenerRole role) => listeners[role].IPEndPoint!.Port;
-}
-
-/// <summary>Turns a bad query parameter into a 400 with its message.</summary>
-internal sealed class QueryErrors(RequestDelegate next)
-{
-    public async Task InvokeAsync(HttpContext http)
-    {
-        try
-        {
-            await next(http);
-        }
-        catch (QueryException e) when (!http.Response.HasStarted)
-        {
-            http.Response.StatusCode = StatusCodes.Status400BadRequest;
-            await http.Response.WriteAsJsonAsync(new { error = e.Message });
-        }
-    }
 }

@@ -1,4 +1,6 @@
 using System.Net;
+using Npgsql;
+using Observability.Collector.Storage;
 using Observability.Testing;
 using OpenTelemetry.Proto.Collector.Trace.V1;
 using static Observability.Testing.OtlpFactory;
@@ -105,10 +107,37 @@ public sealed class IngestReliabilityTests(PostgresDatabase database) : IClassFi
     {
         var server = await PostgresServer.Shared;
         var fresh = await server.CreateDatabaseAsync("replicas");
-        var replicas = await Task.WhenAll(CollectorRunner.StartAsync(fresh), CollectorRunner.StartAsync(fresh));
+        // Force the overlap: an empty schema_migrations table, locked by this test, stops each replica's
+        // migration at its first read of it (or before, at the migration lock). Once both are waiting, the lock
+        // goes and both go on at the same moment: without the migration lock both would find no step applied
+        // and both would create the schema, and one start would fail.
+        await using var holder = new NpgsqlConnection(fresh);
+        await holder.OpenAsync();
+        await using (var create = new NpgsqlCommand(
+            "CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())", holder))
+        {
+            await create.ExecuteNonQueryAsync();
+        }
+
+        var tx = await holder.BeginTransactionAsync();
+        await using (var hold = new NpgsqlCommand("LOCK TABLE schema_migrations IN ACCESS EXCLUSIVE MODE", holder, tx))
+        {
+            await hold.ExecuteNonQueryAsync();
+        }
+
+        var starting = new[] { CollectorRunner.StartAsync(fresh), CollectorRunner.StartAsync(fresh) };
+        await Poll.UntilAsync(
+            () => Sql.ScalarAsync<long>(fresh, "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE NOT l.granted AND a.datname = current_database()"),
+            waiting => waiting >= 2,
+            TimeSpan.FromSeconds(60),
+            "both replicas to wait in their migration");
+        await tx.CommitAsync();
+        await tx.DisposeAsync();
+
+        var replicas = await Task.WhenAll(starting);
         try
         {
-            Assert.Equal(1, await Sql.ScalarAsync<long>(fresh, "SELECT count(*) FROM schema_migrations"));
+            Assert.Equal(Migrations.All.Count, await Sql.ScalarAsync<long>(fresh, "SELECT count(*) FROM schema_migrations"));
             foreach (var replica in replicas)
             {
                 using var response = await replica.Ingest.PostAsync("/v1/traces", Protobuf(ManyTraces("replicated", "rep-fn", 10)));

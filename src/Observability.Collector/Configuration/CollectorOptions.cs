@@ -64,6 +64,22 @@ public sealed class CollectorOptions : IValidatableObject
     /// <summary>Retry-After sent with 429/503. Default 1 s.</summary>
     public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Statement timeout on the query API's database connections; a query past it is answered 504. Default 10 s.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan QueryTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Longest time range one trace or snapshot search may cover; a longer one is refused (400). Default 7 days.</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "3650.00:00:00")]
+    public TimeSpan MaxQueryRange { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>Results a search returns when it gives no limit. Default 20.</summary>
+    [Range(1, 10_000)]
+    public int DefaultQueryLimit { get; set; } = 20;
+
+    /// <summary>Largest limit a search may ask for; a larger one is refused (400). Default 1,000.</summary>
+    [Range(1, 10_000)]
+    public int MaxQueryLimit { get; set; } = 1000;
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (string.IsNullOrWhiteSpace(DatabaseUrl))

@@ -1,6 +1,9 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Observability.Collector.Configuration;
 
 namespace Observability.Collector.Query;
 
@@ -10,6 +13,7 @@ internal static class ApiEndpoints
     public static RouteGroupBuilder MapQueryApi(this IEndpointRouteBuilder app, TimeProvider time)
     {
         var api = app.MapGroup("/api/v1");
+        var limits = QueryLimits.From(app.ServiceProvider.GetRequiredService<IOptions<CollectorOptions>>().Value);
 
         api.MapGet("/traces/{traceId}", async (string traceId, TraceStore store, CancellationToken ct) =>
         {
@@ -22,10 +26,11 @@ internal static class ApiEndpoints
         api.MapGet("/traces", async (HttpRequest request, TraceStore store, CancellationToken ct) =>
         {
             var q = request.Query;
-            var end = QueryParsing.Time(q["end"], "end") ?? time.GetUtcNow().UtcDateTime;
+            var (start, end) = QueryParsing.TimeRange(
+                QueryParsing.Time(q["start"], "start"), QueryParsing.Time(q["end"], "end"), TimeSpan.FromHours(1), time.GetUtcNow().UtcDateTime, limits);
             var query = new TraceQuery
             {
-                Start = QueryParsing.Time(q["start"], "start") ?? end.AddHours(-1),
+                Start = start,
                 End = end,
                 Service = NullIfEmpty(q["service"]),
                 Function = NullIfEmpty(q["function"]),
@@ -33,9 +38,11 @@ internal static class ApiEndpoints
                 MinDurationNanos = QueryParsing.DurationNanos(q["minDuration"], "minDuration"),
                 MaxDurationNanos = QueryParsing.DurationNanos(q["maxDuration"], "maxDuration"),
                 ErrorsOnly = string.Equals(q["errors"], "true", StringComparison.OrdinalIgnoreCase),
-                Attributes = q.Where(kv => kv.Key.StartsWith("attr.", StringComparison.Ordinal))
-                    .ToDictionary(kv => kv.Key["attr.".Length..], kv => kv.Value.ToString()),
-                Limit = QueryParsing.Limit(q["limit"], 20),
+                Attributes = QueryParsing.Attributes(
+                    q.Where(kv => kv.Key.StartsWith(AttributePrefix, StringComparison.Ordinal))
+                        .Select(kv => KeyValuePair.Create(kv.Key[AttributePrefix.Length..], kv.Value.ToArray())),
+                    "attr.KEY=VALUE"),
+                Limit = QueryParsing.Limit(q["limit"], limits),
             };
             var found = await store.SearchAsync(query, ct);
             return Results.Ok(new ApiList<ApiTraceSummary>(found.Select(t => new ApiTraceSummary(
@@ -51,10 +58,10 @@ internal static class ApiEndpoints
         api.MapGet("/snapshots", async (HttpRequest request, SnapshotStore store, CancellationToken ct) =>
         {
             var q = request.Query;
-            var end = QueryParsing.Time(q["end"], "end") ?? time.GetUtcNow().UtcDateTime;
-            var start = QueryParsing.Time(q["start"], "start") ?? end.AddHours(-1);
+            var (start, end) = QueryParsing.TimeRange(
+                QueryParsing.Time(q["start"], "start"), QueryParsing.Time(q["end"], "end"), TimeSpan.FromHours(1), time.GetUtcNow().UtcDateTime, limits);
             var traceId = NullIfEmpty(q["traceId"]) is { } id ? QueryParsing.TraceId(id) : null;
-            var found = await store.FindAsync(start, end, NullIfEmpty(q["function"]), traceId, QueryParsing.Limit(q["limit"], 20), ct);
+            var found = await store.FindAsync(start, end, NullIfEmpty(q["function"]), traceId, QueryParsing.Limit(q["limit"], limits), ct);
             return Results.Ok(new ApiList<StoredSnapshot>(found));
         });
 
@@ -63,6 +70,8 @@ internal static class ApiEndpoints
 
         return api;
     }
+
+    private const string AttributePrefix = "attr.";
 
     internal static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 }

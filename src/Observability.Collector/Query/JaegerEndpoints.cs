@@ -3,6 +3,9 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Observability.Collector.Configuration;
 using Observability.Core.Model;
 
 namespace Observability.Collector.Query;
@@ -16,6 +19,7 @@ internal static class JaegerEndpoints
     public static RouteGroupBuilder MapJaegerApi(this IEndpointRouteBuilder app, TimeProvider time)
     {
         var api = app.MapGroup("/jaeger/api");
+        var limits = QueryLimits.From(app.ServiceProvider.GetRequiredService<IOptions<CollectorOptions>>().Value);
 
         api.MapGet("/services", async (TraceStore store, CancellationToken ct) =>
         {
@@ -50,14 +54,17 @@ internal static class JaegerEndpoints
         {
             var q = request.Query;
             var service = ApiEndpoints.NullIfEmpty(q["service"]) ?? throw new QueryException("service is required");
-            var end = QueryParsing.Time(q["end"], "end") ?? time.GetUtcNow().UtcDateTime;
-            var lookback = QueryParsing.DurationNanos(q["lookback"], "lookback");
+            var lookback = QueryParsing.DurationNanos(q["lookback"], "lookback") is { } nanos
+                ? TimeSpan.FromTicks(Math.Max(nanos, 0) / 100)
+                : TimeSpan.FromHours(1);
+            var (start, end) = QueryParsing.TimeRange(
+                QueryParsing.Time(q["start"], "start"), QueryParsing.Time(q["end"], "end"), lookback, time.GetUtcNow().UtcDateTime, limits);
             var tags = ParseTags(q["tags"]);
             var errorsOnly = tags.Remove("error", out var error) && string.Equals(error, "true", StringComparison.OrdinalIgnoreCase);
             var operation = ApiEndpoints.NullIfEmpty(q["operation"]);
             var query = new TraceQuery
             {
-                Start = QueryParsing.Time(q["start"], "start") ?? end.AddTicks(-(lookback ?? 3_600_000_000_000) / 100),
+                Start = start,
                 End = end,
                 Service = service,
                 SpanName = operation == "all" ? null : operation,
@@ -65,7 +72,7 @@ internal static class JaegerEndpoints
                 MaxDurationNanos = QueryParsing.DurationNanos(q["maxDuration"], "maxDuration"),
                 ErrorsOnly = errorsOnly,
                 Attributes = tags,
-                Limit = QueryParsing.Limit(q["limit"], 20),
+                Limit = QueryParsing.Limit(q["limit"], limits),
             };
             var ids = await store.FindTraceIdsAsync(query, ct);
             var spans = ids.Length == 0 ? [] : await store.GetTracesAsync(ids, ct);
@@ -76,6 +83,8 @@ internal static class JaegerEndpoints
         return api;
     }
 
+    private const string TagsForm = "tags={\"http.response.status_code\":\"500\"}, a JSON object of strings";
+
     private static Dictionary<string, string> ParseTags(string? json)
     {
         if (string.IsNullOrWhiteSpace(json))
@@ -83,15 +92,28 @@ internal static class JaegerEndpoints
             return [];
         }
 
+        var tags = new List<KeyValuePair<string, string?[]>>();
         try
         {
             using var doc = JsonDocument.Parse(json);
-            return doc.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText());
+            foreach (var p in doc.RootElement.EnumerateObject())
+            {
+                // Numbers and booleans are matched as the stored value or its text; an object or array has no single value to match.
+                var value = p.Value.ValueKind switch
+                {
+                    JsonValueKind.String => p.Value.GetString()!,
+                    JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => p.Value.GetRawText(),
+                    _ => throw new QueryException($"tag \"{p.Name}\" has a {p.Value.ValueKind.ToString().ToLowerInvariant()} value: use {TagsForm}"),
+                };
+                tags.Add(KeyValuePair.Create(p.Name, new string?[] { value }));
+            }
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             throw new QueryException("tags must be a JSON object of strings, e.g. {\"http.response.status_code\":\"500\"}");
         }
+
+        return QueryParsing.Attributes(tags, TagsForm);
     }
 
     internal static JaegerTrace ToJaeger(IReadOnlyList<StoredSpan> spans)

@@ -54,7 +54,9 @@ internal static partial class QueryParsing
 
         if (long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var micros))
         {
-            return DateTime.UnixEpoch.AddTicks(micros * 10);
+            return micros >= 0 && micros <= MaxMicros
+                ? DateTime.UnixEpoch.AddTicks(micros * 10)
+                : throw new QueryException($"{name}=\"{value}\" is out of range: microseconds since the epoch, from 0 to {MaxMicros}");
         }
 
         return DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time)
@@ -62,17 +64,74 @@ internal static partial class QueryParsing
             : throw new QueryException($"{name}=\"{value}\" is not a time: use RFC 3339 (2026-11-23T10:00:00Z) or microseconds since the epoch");
     }
 
-    public static int Limit(string? value, int fallback)
+    /// <summary>The search's limit: the default when absent, refused when outside 1 to the maximum.</summary>
+    public static int Limit(string? value, QueryLimits limits)
     {
         if (string.IsNullOrWhiteSpace(value))
         {
-            return fallback;
+            return Math.Min(limits.DefaultLimit, limits.MaxLimit);
         }
 
-        return int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var limit) && limit > 0
-            ? Math.Min(limit, 1000)
-            : throw new QueryException($"limit=\"{value}\" must be a whole number from 1 to 1000");
+        return int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var limit) && limit > 0 && limit <= limits.MaxLimit
+            ? limit
+            : throw new QueryException($"limit=\"{value}\" must be a whole number from 1 to {limits.MaxLimit}");
     }
+
+    /// <summary>
+    /// The range a search covers: end defaults to now, start to <paramref name="lookback"/> before end. Refused
+    /// when start is not before end or the range is longer than the maximum: a scan of every partition is what
+    /// the statement timeout would otherwise cut short.
+    /// </summary>
+    public static (DateTime Start, DateTime End) TimeRange(DateTime? start, DateTime? end, TimeSpan lookback, DateTime now, QueryLimits limits)
+    {
+        var to = end ?? now;
+        var from = start ?? (to - DateTime.MinValue > lookback ? to - lookback : DateTime.MinValue);
+        if (from >= to)
+        {
+            throw new QueryException($"start ({from:O}) must be before end ({to:O})");
+        }
+
+        return to - from <= limits.MaxRange
+            ? (from, to)
+            : throw new QueryException(
+                $"the time range from {from:O} to {to:O} is longer than the maximum of {Describe(limits.MaxRange)} (Collector:MaxQueryRange): narrow it");
+    }
+
+    /// <summary>Attribute filters: non-empty keys, each given once, at most <see cref="MaxAttributeFilters"/>.</summary>
+    public static Dictionary<string, string> Attributes(IEnumerable<KeyValuePair<string, string?[]>> filters, string form)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, values) in filters)
+        {
+            if (string.IsNullOrWhiteSpace(key))
+            {
+                throw new QueryException($"an attribute filter has an empty key: use {form}");
+            }
+
+            if (values.Length != 1 || values[0] is null)
+            {
+                throw new QueryException($"attribute \"{key}\" is filtered {values.Length} times: give each attribute once");
+            }
+
+            if (!result.TryAdd(key, values[0]!))
+            {
+                throw new QueryException($"attribute \"{key}\" is filtered twice: give each attribute once");
+            }
+        }
+
+        return result.Count <= MaxAttributeFilters
+            ? result
+            : throw new QueryException($"{result.Count} attribute filters: at most {MaxAttributeFilters}");
+    }
+
+    public const int MaxAttributeFilters = 16;
+
+    private static readonly long MaxMicros = (DateTime.MaxValue - DateTime.UnixEpoch).Ticks / 10;
+
+    private static string Describe(TimeSpan span) =>
+        span.TotalDays >= 1 && span.Ticks % TimeSpan.TicksPerDay == 0 ? $"{span.TotalDays:0} days"
+        : span.TotalHours >= 1 && span.Ticks % TimeSpan.TicksPerHour == 0 ? $"{span.TotalHours:0} hours"
+        : span.ToString("c", CultureInfo.InvariantCulture);
 
     public static byte[] TraceId(string value)
     {
@@ -91,3 +150,9 @@ internal static partial class QueryParsing
 
 /// <summary>A bad query parameter: answered with 400 and this message.</summary>
 internal sealed class QueryException(string message) : Exception(message);
+
+/// <summary>The query guards from the settings: the longest time range and the default and largest limit.</summary>
+internal sealed record QueryLimits(TimeSpan MaxRange, int DefaultLimit, int MaxLimit)
+{
+    public static QueryLimits From(Configuration.CollectorOptions options) => new(options.MaxQueryRange, options.DefaultQueryLimit, options.MaxQueryLimit);
+}

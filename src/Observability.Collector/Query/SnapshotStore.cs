@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using NpgsqlTypes;
 using Observability.Core.Semantics;
@@ -19,7 +20,7 @@ public sealed record StoredSnapshot(
     JsonElement Snapshot);
 
 /// <summary>Reads failure snapshots, newest first, by function or by trace, within a time range.</summary>
-public sealed class SnapshotStore(NpgsqlDataSource dataSource)
+public sealed class SnapshotStore([FromKeyedServices(QueryDatabase.Key)] NpgsqlDataSource dataSource)
 {
     public async Task<IReadOnlyList<StoredSnapshot>> FindAsync(DateTime start, DateTime end, string? function, byte[]? traceId, int limit, CancellationToken ct)
     {
@@ -43,7 +44,7 @@ public sealed class SnapshotStore(NpgsqlDataSource dataSource)
             sql.Append(" AND trace_id = $").Append(cmd.Parameters.Count);
         }
 
-        sql.Append(" ORDER BY time DESC LIMIT ").Append(Math.Clamp(limit, 1, 1000));
+        sql.Append(" ORDER BY time DESC LIMIT ").Append(Math.Clamp(limit, 1, 10_000));
         cmd.CommandText = sql.ToString();
         var found = new List<StoredSnapshot>();
         await using var reader = await cmd.ExecuteReaderAsync(ct);

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -56,8 +57,11 @@ public sealed record OperationInfo(string Name, short Kind);
 
 public sealed record FunctionInfo(string Name, string Version, DateTime FirstSeen, DateTime LastSeen, long Invocations, long Errors, long ColdStarts, long WarmUps, string[] Instances);
 
-/// <summary>The SQL of the query API. Every query is bounded by time or by a key, so it stays on the indexes.</summary>
-public sealed class TraceStore(NpgsqlDataSource dataSource)
+/// <summary>
+/// The SQL of the query API. Every query is bounded by time or by a key, so it stays on the indexes; it runs on
+/// the query connections (<see cref="QueryDatabase"/>), whose statement timeout cuts short what would not.
+/// </summary>
+public sealed class TraceStore([FromKeyedServices(QueryDatabase.Key)] NpgsqlDataSource dataSource)
 {
     private const string SpanColumns =
         "trace_id, span_id, parent_span_id, trace_state, name, kind, start_time, duration_ns, status_code, status_message, service_name, " +
@@ -81,13 +85,30 @@ public sealed class TraceStore(NpgsqlDataSource dataSource)
     /// <summary>Ids of the most recent traces with at least one span matching every filter, newest first.</summary>
     public async Task<byte[][]> FindTraceIdsAsync(TraceQuery q, CancellationToken ct)
     {
+        await using var cmd = FindTraceIdsCommand(q);
+        var ids = new List<byte[]>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            ids.Add(reader.GetFieldValue<byte[]>(0));
+        }
+
+        return [.. ids];
+    }
+
+    /// <summary>The search's SQL and parameters, apart so that a test can EXPLAIN exactly what runs.</summary>
+    internal NpgsqlCommand FindTraceIdsCommand(TraceQuery q)
+    {
         var sql = new StringBuilder("SELECT trace_id FROM spans WHERE start_time >= $1 AND start_time < $2");
         var parameters = new List<NpgsqlParameter> { new() { Value = q.Start, NpgsqlDbType = NpgsqlDbType.TimestampTz }, new() { Value = q.End, NpgsqlDbType = NpgsqlDbType.TimestampTz } };
-        void Add(string condition, object value, NpgsqlDbType type)
+        string Parameter(object value, NpgsqlDbType type)
         {
             parameters.Add(new NpgsqlParameter { Value = value, NpgsqlDbType = type });
-            sql.Append(" AND ").Append(condition.Replace("{p}", "$" + parameters.Count, StringComparison.Ordinal));
+            return "$" + parameters.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
+
+        void Add(string condition, object value, NpgsqlDbType type) =>
+            sql.Append(" AND ").Append(condition.Replace("{p}", Parameter(value, type), StringComparison.Ordinal));
 
         if (q.Service is not null)
         {
@@ -121,22 +142,24 @@ public sealed class TraceStore(NpgsqlDataSource dataSource)
 
         foreach (var (key, value) in q.Attributes)
         {
-            // Values come as text; a stored attribute may be a string, number or boolean.
-            var candidates = AttributeCandidates(key, value);
-            Add("(attributes @> ANY({p}) OR resource @> ANY({p}))", candidates, NpgsqlDbType.Array | NpgsqlDbType.Jsonb);
+            // Values come as text; a stored attribute may be a string, number or boolean. One `@>` per candidate
+            // and column, joined by OR: each is served by a GIN index (spans_attributes, spans_resource) where
+            // `@> ANY(array)` is not (GIN cannot search an array of keys).
+            var conditions = new List<string>();
+            foreach (var candidate in AttributeCandidates(key, value))
+            {
+                var p = Parameter(candidate, NpgsqlDbType.Jsonb);
+                conditions.Add($"attributes @> {p}");
+                conditions.Add($"resource @> {p}");
+            }
+
+            sql.Append(" AND (").AppendJoin(" OR ", conditions).Append(')');
         }
 
-        sql.Append(" GROUP BY trace_id ORDER BY max(start_time) DESC LIMIT ").Append(Math.Clamp(q.Limit, 1, 1000));
-        await using var cmd = dataSource.CreateCommand(sql.ToString());
+        sql.Append(" GROUP BY trace_id ORDER BY max(start_time) DESC LIMIT ").Append(Math.Clamp(q.Limit, 1, 10_000));
+        var cmd = dataSource.CreateCommand(sql.ToString());
         cmd.Parameters.AddRange(parameters.ToArray());
-        var ids = new List<byte[]>();
-        await using var reader = await cmd.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-        {
-            ids.Add(reader.GetFieldValue<byte[]>(0));
-        }
-
-        return [.. ids];
+        return cmd;
     }
 
     public async Task<IReadOnlyList<TraceSummary>> SearchAsync(TraceQuery q, CancellationToken ct)

@@ -122,6 +122,25 @@ internal static class Inventory
         await batch.ExecuteNonQueryAsync(ct);
     }
 
+    /// <summary>
+    /// Removes the functions, instances and operations last seen before <paramref name="cutoff"/>: their spans
+    /// went with the dropped partitions, so the inventory would otherwise list what no query can find, and grow
+    /// with every instance and route ever seen. Returns the rows removed from each table.
+    /// </summary>
+    public static async Task<(int Functions, int Instances, int Operations)> RemoveNotSeenSinceAsync(NpgsqlDataSource dataSource, DateTime cutoff, CancellationToken ct)
+    {
+        await using var batch = dataSource.CreateBatch();
+        foreach (var table in new[] { "functions", "function_instances", "operations" })
+        {
+            var command = new NpgsqlBatchCommand($"DELETE FROM {table} WHERE last_seen < $1");
+            command.Parameters.Add(new NpgsqlParameter { Value = cutoff, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+            batch.BatchCommands.Add(command);
+        }
+
+        await batch.ExecuteNonQueryAsync(ct);
+        return (batch.BatchCommands[0].RecordsAffected, batch.BatchCommands[1].RecordsAffected, batch.BatchCommands[2].RecordsAffected);
+    }
+
     private static NpgsqlBatchCommand Command(string sql, params object[] arrays)
     {
         var command = new NpgsqlBatchCommand(sql);

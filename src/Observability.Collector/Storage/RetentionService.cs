@@ -1,12 +1,21 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Observability.Collector.Configuration;
 
 namespace Observability.Collector.Storage;
 
-/// <summary>Hourly: drops day partitions older than the retention, and creates tomorrow's ahead of need.</summary>
-internal sealed partial class RetentionService(Partitions partitions, IOptions<CollectorOptions> options, TimeProvider time, ILogger<RetentionService> logger) : BackgroundService
+/// <summary>
+/// Hourly: drops day partitions older than the retention with the inventory rows last seen before them, and
+/// creates tomorrow's partitions ahead of need.
+/// </summary>
+internal sealed partial class RetentionService(
+    Partitions partitions,
+    NpgsqlDataSource dataSource,
+    IOptions<CollectorOptions> options,
+    TimeProvider time,
+    ILogger<RetentionService> logger) : BackgroundService
 {
     private readonly TaskCompletionSource _firstPass = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -16,7 +25,14 @@ internal sealed partial class RetentionService(Partitions partitions, IOptions<C
     public async Task RunOnceAsync(CancellationToken ct)
     {
         var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
-        await partitions.DropBeforeAsync(today.AddDays(-options.Value.RetentionDays), ct);
+        var oldestKept = today.AddDays(-options.Value.RetentionDays);
+        await partitions.DropBeforeAsync(oldestKept, ct);
+        var removed = await Inventory.RemoveNotSeenSinceAsync(dataSource, oldestKept.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc), ct);
+        if (removed != default)
+        {
+            LogInventoryRemoved(removed.Functions, removed.Instances, removed.Operations);
+        }
+
         await partitions.EnsureAsync([today, today.AddDays(1)], ct);
     }
 
@@ -40,6 +56,9 @@ internal sealed partial class RetentionService(Partitions partitions, IOptions<C
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
+
+    [LoggerMessage(EventId = 1103, Level = LogLevel.Information, Message = "Removed from the inventory, not seen within the retention: {Functions} functions, {Instances} instances, {Operations} operations")]
+    private partial void LogInventoryRemoved(int functions, int instances, int operations);
 
     [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "Retention pass failed; it runs again within the hour: {Error}")]
     private partial void LogFailed(string error);
