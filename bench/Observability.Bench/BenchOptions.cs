@@ -26,13 +26,16 @@ internal sealed record BenchOptions
 
     public bool Json { get; init; }
 
+    /// <summary>PostgreSQL with its default durability (fsync and synchronous_commit on) instead of the test cluster's fsync off.</summary>
+    public bool Durable { get; init; }
+
     /// <summary>Also time the collector's ingest steps one by one (<see cref="StageProfile"/>).</summary>
     public bool Profile { get; init; }
 
     public const string Usage = """
         Usage: bench/ingest.sh [--spans N] [--per-request N] [--clients N] [--rounds N] [--warmup-spans N]
                                [--raw-connections N] [--writers N] [--batch-rows N] [--queue-capacity N]
-                               [--profile] [--json]
+                               [--profile] [--durable] [--json]
           --spans N            spans acknowledged per measured round (default 300000)
           --per-request N      spans per OTLP request (default 500)
           --clients N          concurrent HTTP client tasks (default 8)
@@ -43,6 +46,7 @@ internal sealed record BenchOptions
           --batch-rows N       collector BatchMaxRows and raw COPY batch size (default: the collector's default)
           --queue-capacity N   collector QueueCapacity in spans (default: the collector's default)
           --profile            also time decode, map, COPY, inventory upsert, commit and metrics one by one
+          --durable            PostgreSQL with fsync and synchronous_commit on (its defaults) instead of off
           --json               print the results as JSON instead of a table
         """;
 
@@ -56,6 +60,7 @@ internal sealed record BenchOptions
             {
                 "--json" => options with { Json = true },
                 "--profile" => options with { Profile = true },
+                "--durable" => options with { Durable = true },
                 "--spans" => options with { Spans = Value(args, ++i) },
                 "--per-request" => options with { SpansPerRequest = Value(args, ++i) },
                 "--clients" => options with { Clients = Value(args, ++i) },

@@ -6,6 +6,11 @@ using Observability.Testing;
 
 // Collector ingest benchmark: raw binary COPY of mapped rows against the collector end to end, on one
 // PostgreSQL, alternating the two over a warm-up round and the measured rounds. See docs/benchmarks.md.
+if (args.FirstOrDefault() == "query")
+{
+    return args.Contains("--help") ? Print(QueryBench.Usage) : await QueryBench.RunAsync(args[1..]);
+}
+
 if (args.Contains("--help") || args.Contains("-h"))
 {
     Console.WriteLine(BenchOptions.Usage);
@@ -29,7 +34,7 @@ var payloads = SpanGenerator.Generate(options.Spans, options.SpansPerRequest);
 var warmup = payloads.Take(((options.WarmupSpans ?? options.Spans) + options.SpansPerRequest - 1) / options.SpansPerRequest).ToList();
 log.WriteLine($"{payloads.Count:N0} requests, {payloads.Sum(p => (long)p.Body.Length) / payloads.Count / 1024:N0} KiB each on average");
 
-await using var postgres = await PostgresServer.StartAsync();
+await using var postgres = await PostgresServer.StartAsync(options.Durable);
 var rawDatabase = await postgres.CreateDatabaseAsync("bench_raw");
 var endToEndDatabase = await postgres.CreateDatabaseAsync("bench_e2e");
 await (await CollectorRunner.StartAsync(rawDatabase)).DisposeAsync(); // schema and today's partitions for the raw COPY
@@ -74,7 +79,7 @@ if (options.Profile)
     profile = await StageProfile.RunAsync(rawDatabase, payloads, settings.BatchMaxRows);
 }
 
-var results = BenchResults.From(options, settings.Writers, settings.BatchMaxRows, postgres.Kind, rounds, profile);
+var results = BenchResults.From(options, settings.Writers, settings.BatchMaxRows, $"{postgres.Kind}, {(options.Durable ? "fsync and synchronous_commit on" : "fsync off")}", rounds, profile);
 if (options.Json)
 {
     Report.WriteJson(Console.Out, results);
@@ -85,6 +90,12 @@ else
 }
 
 return 0; // a measurement, not a test: missed targets are reported, not failed
+
+static int Print(string text)
+{
+    Console.WriteLine(text);
+    return 0;
+}
 
 async Task<RawCopyResult> RawCopyAsync(IReadOnlyList<Payload> set)
 {

@@ -35,13 +35,17 @@ public sealed class PostgresServer : IAsyncDisposable
 
     public string AdminConnectionString => _container?.GetConnectionString() ?? _local!.ConnectionString();
 
-    public static async Task<PostgresServer> StartAsync()
+    /// <param name="durable">
+    /// False (the default, for tests) turns fsync and synchronous commit off; true keeps PostgreSQL's own defaults,
+    /// for benchmarks that report what a deployment gets.
+    /// </param>
+    public static async Task<PostgresServer> StartAsync(bool durable = false)
     {
         if (DockerAnswers())
         {
             var container = new PostgreSqlBuilder("postgres:16-alpine")
                 .WithPortBinding(LocalPostgres.FreePort(), 5432)
-                .WithCommand("-c", "fsync=off", "-c", "max_connections=200")
+                .WithCommand(durable ? ["-c", "max_connections=200"] : ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "max_connections=200"])
                 .Build();
             try
             {
@@ -54,7 +58,7 @@ public sealed class PostgresServer : IAsyncDisposable
             }
         }
 
-        return new PostgresServer(await LocalPostgres.StartAsync(durable: false), null);
+        return new PostgresServer(await LocalPostgres.StartAsync(durable: durable), null);
     }
 
     /// <summary>A new, empty database on this server; its connection string.</summary>
