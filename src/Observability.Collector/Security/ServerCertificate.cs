@@ -50,7 +50,7 @@ internal sealed record ServerCertificate(X509Certificate2 Certificate, X509Certi
             chain.RemoveAt(0);
             return new ServerCertificate(certificate, chain);
         }
-        catch (CryptographicException e)
+        catch (Exception e) when (e is CryptographicException or ArgumentException)
         {
             throw Invalid(
                 $"{nameof(CollectorOptions.TlsCertificateFile)} and Collector:{nameof(CollectorOptions.TlsKeyFile)}",
