@@ -25,6 +25,7 @@ internal static class SidecarArguments
         ["--warmup-header"] = "WarmUpHeader",
         ["--otlp-endpoint"] = "OtlpEndpoint",
         ["--otlp-headers"] = "OtlpHeaders",
+        ["--otlp-certificate"] = "OtlpCertificate",
     };
 
     /// <returns>Host arguments (--Sidecar:Key=value, --config stays as is) and the function's command.</returns>

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -28,6 +29,7 @@ public static class CollectorApp
     {
         var builder = WebApplication.CreateSlimBuilder(args);
         var options = ReadOptions(builder.Configuration, configure);
+        var tls = ServerCertificate.Load(options);
 
         var listeners = new Dictionary<ListenerRole, Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions>();
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -37,6 +39,11 @@ public static class CollectorApp
             void Listen(ListenerRole role, int port, HttpProtocols protocols) => kestrel.Listen(address, port, l =>
             {
                 l.Protocols = protocols;
+                if (tls is not null)
+                {
+                    l.UseHttps(new HttpsConnectionAdapterOptions { ServerCertificate = tls.Certificate, ServerCertificateChain = tls.Chain });
+                }
+
                 l.Use(next => connection =>
                 {
                     Listeners.Tag(connection, role);
@@ -44,10 +51,12 @@ public static class CollectorApp
                 });
                 listeners[role] = l;
             });
-            // gRPC needs HTTP/2; without TLS that means HTTP/2 only (prior knowledge), as OTLP/gRPC clients speak it.
+            // gRPC needs HTTP/2: without TLS HTTP/2 only (prior knowledge), as OTLP/gRPC clients speak it; with TLS
+            // ALPN picks h2. The other ports offer HTTP/2 beside HTTP/1.1 only over TLS, where ALPN can choose.
+            var web = tls is null ? HttpProtocols.Http1 : HttpProtocols.Http1AndHttp2;
             Listen(ListenerRole.OtlpGrpc, options.OtlpGrpcPort, HttpProtocols.Http2);
-            Listen(ListenerRole.OtlpHttp, options.OtlpHttpPort, HttpProtocols.Http1);
-            Listen(ListenerRole.Api, options.HttpPort, HttpProtocols.Http1);
+            Listen(ListenerRole.OtlpHttp, options.OtlpHttpPort, web);
+            Listen(ListenerRole.Api, options.HttpPort, web);
         });
 
         var services = builder.Services;
@@ -105,7 +114,8 @@ public static class CollectorApp
         var time = app.Services.GetRequiredService<TimeProvider>();
         app.MapQueryApi(time).WithMetadata(new ServedOn(ListenerRole.Api));
         app.MapJaegerApi(time).WithMetadata(new ServedOn(ListenerRole.Api));
-        app.MapMetrics("/metrics", app.Services.GetRequiredService<CollectorRegistry>()).WithMetadata(new ServedOn(ListenerRole.Api));
+        app.MapMetrics("/metrics", app.Services.GetRequiredService<CollectorRegistry>())
+            .WithMetadata(new ServedOn(ListenerRole.Api), new AcceptsKeys([KeyScope.Metrics, KeyScope.Read]));
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" })).WithMetadata(new ServedOn(ListenerRole.Api), new Anonymous());
         return app;
     }
@@ -118,6 +128,7 @@ public static class CollectorApp
         options.DatabaseUrl = configuration["OBS_DATABASE_URL"] ?? options.DatabaseUrl;
         options.WriteKey = configuration["OBS_WRITE_KEY"] ?? options.WriteKey;
         options.ReadKey = configuration["OBS_READ_KEY"] ?? options.ReadKey;
+        options.MetricsKey = configuration["OBS_METRICS_KEY"] ?? options.MetricsKey;
         configure?.Invoke(options);
 
         var errors = new List<ValidationResult>();

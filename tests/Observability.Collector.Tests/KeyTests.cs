@@ -17,9 +17,10 @@ using OpenTelemetry.Proto.Trace.V1;
 namespace Observability.Collector.Tests;
 
 /// <summary>
-/// The two keys: the write key may only ingest, the read key may only query. A missing or unknown key is
-/// 401 (gRPC UNAUTHENTICATED), the other kind of key 403 (gRPC PERMISSION_DENIED). The collector does not
-/// start without two distinct, long keys and a usable database URL.
+/// The keys: the write key may only ingest, the read key may only query (and read /metrics), the optional
+/// metrics key may only read /metrics. A missing or unknown key is 401 (gRPC UNAUTHENTICATED), a key of another
+/// scope 403 (gRPC PERMISSION_DENIED). The collector does not start without distinct, long write and read keys
+/// and a usable database URL.
 /// </summary>
 public sealed class KeyTests(PostgresDatabase database) : IClassFixture<PostgresDatabase>, IAsyncLifetime
 {
@@ -120,25 +121,34 @@ public sealed class KeyTests(PostgresDatabase database) : IClassFixture<Postgres
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
 
-    // ---- query ----
+    // ---- query and metrics (every endpoint against every key: AuthMatrixTests) ----
 
-    public static TheoryData<string> QueryPaths => new()
+    [Fact]
+    public async Task Each_of_several_comma_separated_metrics_keys_may_read_metrics_and_nothing_else()
     {
-        "/api/v1/services",
-        "/api/v1/functions",
-        "/api/v1/traces?service=checkout",
-        "/jaeger/api/services",
-        "/metrics",
-    };
+        const string NextKey = "next-metrics-key-after-rotation-0123";
+        await using var collector = await CollectorRunner.StartAsync(database.ConnectionString, o => o.MetricsKey = $"{CollectorRunner.MetricsKey},{NextKey}");
 
-    [Theory]
-    [MemberData(nameof(QueryPaths))]
-    public async Task Query_port_needs_the_read_key(string path)
+        foreach (var key in new[] { CollectorRunner.MetricsKey, NextKey })
+        {
+            using var client = CollectorRunner.Client(collector.HttpPort, key);
+            using var metrics = await client.GetAsync(new Uri("/metrics", UriKind.Relative));
+            using var traces = await client.GetAsync(new Uri("/api/v1/traces?service=checkout", UriKind.Relative));
+
+            Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
+            Assert.Equal(HttpStatusCode.Forbidden, traces.StatusCode);
+            Assert.Contains("need the read key", await traces.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Without_a_metrics_key_metrics_take_the_read_key_and_refuse_the_write_key()
     {
-        Assert.Equal(HttpStatusCode.Unauthorized, await QueryStatusAsync(path, key: null));
-        Assert.Equal(HttpStatusCode.Unauthorized, await QueryStatusAsync(path, UnknownKey));
-        Assert.Equal(HttpStatusCode.Forbidden, await QueryStatusAsync(path, CollectorRunner.WriteKey));
-        Assert.Equal(HttpStatusCode.OK, await QueryStatusAsync(path, CollectorRunner.ReadKey));
+        await using var collector = await CollectorRunner.StartAsync(database.ConnectionString, o => o.MetricsKey = null);
+
+        Assert.Equal(HttpStatusCode.OK, await StatusAsync(collector.HttpPort, "/metrics", CollectorRunner.ReadKey));
+        Assert.Equal(HttpStatusCode.Forbidden, await StatusAsync(collector.HttpPort, "/metrics", CollectorRunner.WriteKey));
+        Assert.Equal(HttpStatusCode.Unauthorized, await StatusAsync(collector.HttpPort, "/metrics", CollectorRunner.MetricsKey));
     }
 
     [Fact]
@@ -178,6 +188,25 @@ public sealed class KeyTests(PostgresDatabase database) : IClassFixture<Postgres
         Assert.True(e.Message.Contains(named, StringComparison.Ordinal), $"{problem}: expected the message to name {named}, got: {e.Message}");
     }
 
+    [Theory]
+    [InlineData("a metrics key of 15 characters", "fifteen-chars-1", "OBS_METRICS_KEY")]
+    [InlineData("a short key among rotated metrics keys", CollectorRunner.MetricsKey + ",short", "OBS_METRICS_KEY")]
+    [InlineData("the read key as the metrics key", CollectorRunner.ReadKey, "OBS_READ_KEY and OBS_METRICS_KEY")]
+    [InlineData("the write key among the metrics keys", CollectorRunner.MetricsKey + "," + CollectorRunner.WriteKey, "OBS_WRITE_KEY and OBS_METRICS_KEY")]
+    public void Collector_refuses_a_bad_metrics_key_and_names_it(string problem, string metricsKey, string named)
+    {
+        var e = Assert.Throws<OptionsValidationException>(() => CollectorApp.ReadOptions(Configuration(CollectorRunner.WriteKey, CollectorRunner.ReadKey, DatabaseUrl, metricsKey)));
+
+        Assert.True(e.Message.Contains(named, StringComparison.Ordinal), $"{problem}: expected the message to name {named}, got: {e.Message}");
+    }
+
+    [Fact]
+    public void A_metrics_key_is_optional_and_read_from_OBS_METRICS_KEY()
+    {
+        Assert.Null(CollectorApp.ReadOptions(Configuration(CollectorRunner.WriteKey, CollectorRunner.ReadKey, DatabaseUrl)).MetricsKey);
+        Assert.Equal(CollectorRunner.MetricsKey, CollectorApp.ReadOptions(Configuration(CollectorRunner.WriteKey, CollectorRunner.ReadKey, DatabaseUrl, CollectorRunner.MetricsKey)).MetricsKey);
+    }
+
     [Fact]
     public void Collector_app_itself_refuses_to_build_without_a_write_key()
     {
@@ -206,20 +235,21 @@ public sealed class KeyTests(PostgresDatabase database) : IClassFixture<Postgres
 
     // ---- helpers ----
 
-    private static IConfiguration Configuration(string? writeKey, string? readKey, string? databaseUrl)
+    private static IConfiguration Configuration(string? writeKey, string? readKey, string? databaseUrl, string? metricsKey = null)
     {
         var settings = new Dictionary<string, string?>
         {
             ["OBS_WRITE_KEY"] = writeKey,
             ["OBS_READ_KEY"] = readKey,
+            ["OBS_METRICS_KEY"] = metricsKey,
             ["OBS_DATABASE_URL"] = databaseUrl,
         };
         return new ConfigurationBuilder().AddInMemoryCollection(settings.Where(kv => kv.Value is not null)).Build();
     }
 
-    private async Task<HttpStatusCode> QueryStatusAsync(string path, string? key)
+    private static async Task<HttpStatusCode> StatusAsync(int port, string path, string? key)
     {
-        using var client = CollectorRunner.Client(_collector.HttpPort, key);
+        using var client = CollectorRunner.Client(port, key);
         using var response = await client.GetAsync(new Uri(path, UriKind.Relative));
         return response.StatusCode;
     }

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Observability.Testing;
 using OpenTelemetry;
 using OpenTelemetry.Exporter;
@@ -9,7 +11,10 @@ using OpenTelemetry.Trace;
 
 namespace Observability.Collector.Tests;
 
-/// <summary>The OpenTelemetry .NET SDK exports into a real collector; the trace reads back whole through both APIs.</summary>
+/// <summary>
+/// The OpenTelemetry .NET SDK exports into a real collector; the trace reads back whole through both APIs. Over
+/// TLS too, trusting the collector's private CA through the SDK's own OTEL_EXPORTER_OTLP_CERTIFICATE setting.
+/// </summary>
 public sealed class SdkExportTests(PostgresDatabase database) : IClassFixture<PostgresDatabase>, IAsyncLifetime
 {
     private CollectorRunner _collector = null!;
@@ -100,5 +105,45 @@ public sealed class SdkExportTests(PostgresDatabase database) : IClassFixture<Po
             var operations = await _collector.Query.GetFromJsonAsync<JsonElement>($"/jaeger/api/services/{service}/operations");
             Assert.Equal(new[] { "GET /checkout", "SELECT cart" }, operations.GetProperty("data").EnumerateArray().Select(o => o.GetString()!).Order().ToArray());
         }
+    }
+
+    [Theory]
+    [InlineData(OtlpExportProtocol.HttpProtobuf)]
+    [InlineData(OtlpExportProtocol.Grpc)]
+    public async Task Sdk_exports_over_https_to_a_TLS_collector_trusting_its_CA(OtlpExportProtocol protocol)
+    {
+        using var certificates = TestCertificates.Create();
+        await using var collector = await CollectorRunner.StartAsync(database.ConnectionString, tls: certificates);
+        using var source = new ActivitySource("test.sdk.tls." + protocol);
+        var settings = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["OTEL_EXPORTER_OTLP_CERTIFICATE"] = certificates.AuthorityFile,
+        }).Build();
+        string traceId;
+        using (var provider = Sdk.CreateTracerProviderBuilder()
+            .ConfigureServices(services => services.AddSingleton<IConfiguration>(settings))
+            .SetResourceBuilder(ResourceBuilder.CreateEmpty().AddService("secure-" + protocol))
+            .AddSource(source.Name)
+            .AddOtlpExporter(o =>
+            {
+                o.Protocol = protocol;
+                o.Endpoint = protocol == OtlpExportProtocol.Grpc ? collector.GrpcEndpoint : new Uri(collector.OtlpHttpEndpoint, "/v1/traces");
+                o.Headers = "Authorization=Bearer " + CollectorRunner.WriteKey;
+                o.ExportProcessorType = ExportProcessorType.Simple;
+            })
+            .Build())
+        {
+            using (var span = source.StartActivity("GET /secure", ActivityKind.Server)!)
+            {
+                traceId = span.TraceId.ToHexString();
+            }
+
+            Assert.True(provider.ForceFlush(10_000));
+        }
+
+        using var response = await collector.Query.GetAsync(new Uri($"/api/v1/traces/{traceId}", UriKind.Relative));
+
+        Assert.Equal("https", collector.OtlpHttpEndpoint.Scheme);
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
     }
 }

@@ -14,6 +14,8 @@ public sealed class ConfigurationTests
     [InlineData("--name x --Sidecar:RedactPatterns:0=(", "Sidecar:RedactPatterns: \"(\" is not a valid regular expression")]
     [InlineData("--name x --Sidecar:DumpOnFailure=Huge", "'Huge' at 'Sidecar:DumpOnFailure'")]
     [InlineData("--name x --upstream-timeout soon", "'soon' at 'Sidecar:UpstreamTimeout'")]
+    [InlineData("--name x --otlp-certificate /nonexistent/ca.pem", "Sidecar:OtlpCertificate (--otlp-certificate): /nonexistent/ca.pem cannot be read")]
+    [InlineData("--name x --otlp-certificate /proc/version", "Sidecar:OtlpCertificate (--otlp-certificate): /proc/version holds no PEM certificate")]
     public async Task A_bad_setting_stops_the_sidecar_with_a_message_naming_it(string arguments, string expected) =>
         await AssertStopsWithAsync(arguments, expected);
 

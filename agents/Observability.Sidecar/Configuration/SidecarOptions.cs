@@ -86,6 +86,12 @@ public sealed class SidecarOptions : IValidatableObject
     public string? OtlpHeaders { get; set; }
 
     /// <summary>
+    /// PEM file of the CA certificate(s) trusted for an https OtlpEndpoint instead of the system's roots (a collector
+    /// with a private CA). Default: OTEL_EXPORTER_OTLP_CERTIFICATE; none: the system's trust store.
+    /// </summary>
+    public string? OtlpCertificate { get; set; }
+
+    /// <summary>
     /// Folder where spans that could not be exported wait (the OTLP exporter's disk retry, replayed every
     /// 60 s). Created owner-only (0700). Default: a folder per instance under the temp folder; "" turns it off.
     /// </summary>
@@ -153,6 +159,9 @@ public sealed class SidecarOptions : IValidatableObject
             .Where(kv => kv.Length == 2)
             .Select(kv => KeyValuePair.Create(kv[0].Trim(), Uri.UnescapeDataString(kv[1].Trim())))];
 
+    public string? EffectiveOtlpCertificate => OtlpCertificate
+        ?? (Environment.GetEnvironmentVariable(Telemetry.ExportTls.CertificateVariable) is { Length: > 0 } file ? file : null);
+
     public string? EffectiveSpoolDirectory => SpoolDirectory switch
     {
         null => Path.Combine(Path.GetTempPath(), "obs-sidecar-spool", $"{FunctionName}-{Instance}"),
@@ -207,6 +216,12 @@ public sealed class SidecarOptions : IValidatableObject
         {
             var source = OtlpHeaders is null ? OtlpHeadersVariable : "Sidecar:OtlpHeaders (--otlp-headers)";
             yield return new ValidationResult($"{source}: \"{bad}\" is not a name=value pair; give comma-separated pairs, e.g. \"Authorization=Bearer KEY,X-Tenant=a\".", [nameof(OtlpHeaders)]);
+        }
+
+        if (EffectiveOtlpCertificate is { } certificate && Telemetry.ExportTls.Problem(certificate) is { } problem)
+        {
+            var source = OtlpCertificate is null ? Telemetry.ExportTls.CertificateVariable : "Sidecar:OtlpCertificate (--otlp-certificate)";
+            yield return new ValidationResult($"{source}: {problem}.", [nameof(OtlpCertificate)]);
         }
 
         if (OtlpEndpoint is { } endpoint && !endpoint.IsAbsoluteUri)

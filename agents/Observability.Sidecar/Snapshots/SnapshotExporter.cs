@@ -29,7 +29,8 @@ public sealed partial class SnapshotExporter : IAsyncDisposable
     private readonly Task _sender;
     private int _disposed;
 
-    public SnapshotExporter(Uri endpoint, IReadOnlyList<KeyValuePair<string, string>> headers, string folder, int maxFiles, SidecarMetrics metrics, TimeProvider time, ILogger logger)
+    /// <summary>Starts the sender. An https endpoint is trusted through the system's roots, or only the CAs in <c>certificateFile</c> when given.</summary>
+    public SnapshotExporter(Uri endpoint, IReadOnlyList<KeyValuePair<string, string>> headers, string folder, int maxFiles, SidecarMetrics metrics, TimeProvider time, ILogger logger, string? certificateFile = null)
     {
         _endpoint = new Uri(endpoint, "v1/logs");
         _folder = folder;
@@ -38,7 +39,7 @@ public sealed partial class SnapshotExporter : IAsyncDisposable
         _time = time;
         _logger = logger;
         Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        _http = new HttpClient(new SocketsHttpHandler { UseProxy = false, ConnectTimeout = TimeSpan.FromSeconds(5) }) { Timeout = TimeSpan.FromSeconds(30) };
+        _http = new HttpClient(new SocketsHttpHandler { UseProxy = false, ConnectTimeout = TimeSpan.FromSeconds(5), SslOptions = ExportTls.ClientOptions(certificateFile) }) { Timeout = TimeSpan.FromSeconds(30) };
         foreach (var (name, value) in headers)
         {
             _http.DefaultRequestHeaders.TryAddWithoutValidation(name, value);

@@ -56,7 +56,7 @@ public sealed partial class SnapshotService : IAsyncDisposable
         _resource = ResourceAttributes(_options);
         if (_options.EffectiveOtlpEndpoint is { } endpoint && _options.MaxSnapshotsPerMinute > 0)
         {
-            _exporter = new SnapshotExporter(endpoint, _options.EffectiveOtlpHeaders, _options.SnapshotSpoolDirectory, _options.SnapshotSpoolMaxFiles, metrics, time, logger);
+            _exporter = new SnapshotExporter(endpoint, _options.EffectiveOtlpHeaders, _options.SnapshotSpoolDirectory, _options.SnapshotSpoolMaxFiles, metrics, time, logger, _options.EffectiveOtlpCertificate);
         }
 
         supervisor.Exited += OnFunctionExited;

@@ -62,12 +62,21 @@ public sealed class SpanExport : IDisposable
             .AddProcessor(_gate);
         if (options.EffectiveOtlpEndpoint is { } endpoint)
         {
-            var exporter = new OtlpTraceExporter(new OtlpExporterOptions
+            var exporterOptions = new OtlpExporterOptions
             {
                 Protocol = OtlpExportProtocol.HttpProtobuf,
                 Endpoint = new Uri(endpoint, "v1/traces"),
                 Headers = options.EffectiveOtlpHeaderText,
-            });
+            };
+            if (options.EffectiveOtlpCertificate is { } certificate)
+            {
+                exporterOptions.HttpClientFactory = () => new HttpClient(new SocketsHttpHandler { SslOptions = ExportTls.ClientOptions(certificate) })
+                {
+                    Timeout = TimeSpan.FromMilliseconds(exporterOptions.TimeoutMilliseconds),
+                };
+            }
+
+            var exporter = new OtlpTraceExporter(exporterOptions);
             _batch = new BatchActivityExportProcessor(exporter, MaxQueueSize, scheduledDelayMilliseconds: 200, exporterTimeoutMilliseconds: 10_000, maxExportBatchSize: 512);
             builder.AddProcessor(_batch);
         }

@@ -4,10 +4,11 @@ using System.Text.Json;
 namespace Observability.Cli.Commands;
 
 /// <summary>
-/// The write and read keys of a local suite: from OBS_WRITE_KEY / OBS_READ_KEY when set, otherwise
-/// generated once and kept in the data folder (keys.json, readable only by its owner) so that they survive restarts.
+/// The write, read and metrics keys of a local suite: from OBS_WRITE_KEY / OBS_READ_KEY (and the optional
+/// OBS_METRICS_KEY) when set, otherwise generated once and kept in the data folder (keys.json, readable only by
+/// its owner) so that they survive restarts. A keys.json from before metrics keys gets one added.
 /// </summary>
-internal sealed record LocalKeys(string WriteKey, string ReadKey)
+internal sealed record LocalKeys(string WriteKey, string ReadKey, string? MetricsKey)
 {
     public static LocalKeys Load(string dataDirectory)
     {
@@ -15,24 +16,49 @@ internal sealed record LocalKeys(string WriteKey, string ReadKey)
         var read = Environment.GetEnvironmentVariable("OBS_READ_KEY");
         if (!string.IsNullOrEmpty(write) && !string.IsNullOrEmpty(read))
         {
-            return new LocalKeys(write, read);
+            var metrics = Environment.GetEnvironmentVariable("OBS_METRICS_KEY");
+            return new LocalKeys(write, read, string.IsNullOrEmpty(metrics) ? null : metrics);
         }
 
         var path = Path.Combine(dataDirectory, "keys.json");
         if (File.Exists(path))
         {
-            return JsonSerializer.Deserialize<LocalKeys>(File.ReadAllText(path)) ?? throw new InvalidDataException($"{path} is empty: delete it to make new keys.");
+            var saved = JsonSerializer.Deserialize<LocalKeys>(File.ReadAllText(path)) ?? throw new InvalidDataException($"{path} is empty: delete it to make new keys.");
+            if (saved.MetricsKey is not null)
+            {
+                return saved;
+            }
+
+            var upgraded = saved with { MetricsKey = NewMetricsKey() };
+            Save(path, upgraded);
+            return upgraded;
         }
 
-        var keys = new LocalKeys("w_" + NewSecret(), "r_" + NewSecret());
+        var keys = new LocalKeys("w_" + NewSecret(), "r_" + NewSecret(), NewMetricsKey());
         Directory.CreateDirectory(dataDirectory);
-        File.WriteAllText(path, JsonSerializer.Serialize(keys));
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
+        Save(path, keys);
         return keys;
     }
+
+    private static void Save(string path, LocalKeys keys)
+    {
+        // Written aside and renamed, mode 0600 from the start, so that the keys are never readable by others.
+        var temp = path + ".tmp";
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using (var file = new FileStream(temp, options))
+        {
+            JsonSerializer.Serialize(file, keys);
+        }
+
+        File.Move(temp, path, overwrite: true);
+    }
+
+    private static string NewMetricsKey() => "m_" + NewSecret();
 
     private static string NewSecret() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Observability.Collector;
+using Observability.Collector.Configuration;
 using Observability.Collector.Security;
 using Observability.Hosting;
 using Spectre.Console;
@@ -49,6 +50,7 @@ internal static class UpCommand
                     o.DatabaseUrl = url;
                     o.WriteKey = keys.WriteKey;
                     o.ReadKey = keys.ReadKey;
+                    o.MetricsKey = keys.MetricsKey;
                     o.ListenAddress = result.GetValue(listen)!;
                     o.OtlpGrpcPort = result.GetValue(grpcPort);
                     o.OtlpHttpPort = result.GetValue(otlpPort);
@@ -123,16 +125,18 @@ internal static class UpCommand
     {
         var ports = collector.Services.GetRequiredService<CollectorListeners>();
         var host = "127.0.0.1";
+        var scheme = string.IsNullOrWhiteSpace(collector.Services.GetRequiredService<IOptions<CollectorOptions>>().Value.TlsCertificateFile) ? "http" : "https";
         var endpoints = new
         {
-            otlpGrpc = $"http://{host}:{ports.Port(ListenerRole.OtlpGrpc)}",
-            otlpHttp = $"http://{host}:{ports.Port(ListenerRole.OtlpHttp)}",
-            api = $"http://{host}:{ports.Port(ListenerRole.Api)}/api/v1",
-            jaeger = $"http://{host}:{ports.Port(ListenerRole.Api)}/jaeger",
-            metrics = $"http://{host}:{ports.Port(ListenerRole.Api)}/metrics",
+            otlpGrpc = $"{scheme}://{host}:{ports.Port(ListenerRole.OtlpGrpc)}",
+            otlpHttp = $"{scheme}://{host}:{ports.Port(ListenerRole.OtlpHttp)}",
+            api = $"{scheme}://{host}:{ports.Port(ListenerRole.Api)}/api/v1",
+            jaeger = $"{scheme}://{host}:{ports.Port(ListenerRole.Api)}/jaeger",
+            metrics = $"{scheme}://{host}:{ports.Port(ListenerRole.Api)}/metrics",
             database = postgres?.Url(),
             writeKey = keys.WriteKey,
             readKey = keys.ReadKey,
+            metricsKey = keys.MetricsKey,
         };
         if (json)
         {
@@ -149,6 +153,7 @@ internal static class UpCommand
         table.AddRow("PostgreSQL", Markup.Escape(endpoints.database ?? "(given by OBS_DATABASE_URL)"));
         table.AddRow("Write key (ingest)", keys.WriteKey);
         table.AddRow("Read key (queries)", keys.ReadKey);
+        table.AddRow("Metrics key (/metrics only)", keys.MetricsKey ?? "(none: /metrics takes the read key)");
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine("Send telemetry with [blue]OTEL_EXPORTER_OTLP_ENDPOINT=" + endpoints.otlpHttp + " OTEL_EXPORTER_OTLP_HEADERS=\"Authorization=Bearer " + keys.WriteKey + "\"[/]");
         AnsiConsole.MarkupLine("Press [bold]Ctrl+C[/] to stop.");

@@ -5,7 +5,8 @@ namespace Observability.Collector.Configuration;
 /// <summary>
 /// Collector settings. Bound from the "Collector" configuration section (appsettings, or environment
 /// variables such as <c>Collector__HttpPort</c>); the three settings every deployment must give have
-/// short environment names of their own: <c>OBS_DATABASE_URL</c>, <c>OBS_WRITE_KEY</c>, <c>OBS_READ_KEY</c>.
+/// short environment names of their own: <c>OBS_DATABASE_URL</c>, <c>OBS_WRITE_KEY</c>, <c>OBS_READ_KEY</c> (and the
+/// optional <c>OBS_METRICS_KEY</c>).
 /// </summary>
 public sealed class CollectorOptions : IValidatableObject
 {
@@ -17,8 +18,24 @@ public sealed class CollectorOptions : IValidatableObject
     /// <summary>Bearer key(s) that may ingest, comma-separated for rotation. Env: OBS_WRITE_KEY. Required.</summary>
     public string? WriteKey { get; set; }
 
-    /// <summary>Bearer key(s) that may query, comma-separated for rotation. Env: OBS_READ_KEY. Required.</summary>
+    /// <summary>Bearer key(s) that may query, comma-separated for rotation; they may read /metrics too. Env: OBS_READ_KEY. Required.</summary>
     public string? ReadKey { get; set; }
+
+    /// <summary>
+    /// Bearer key(s) that may read /metrics and nothing else, comma-separated for rotation: the credential to give
+    /// Prometheus, which then cannot read traces or snapshots. Env: OBS_METRICS_KEY. Optional: without it,
+    /// /metrics takes the read key only.
+    /// </summary>
+    public string? MetricsKey { get; set; }
+
+    /// <summary>
+    /// PEM file with the certificate every port serves over TLS (the server certificate first, then any
+    /// intermediates). Set together with <see cref="TlsKeyFile"/>; unset (the default): no TLS.
+    /// </summary>
+    public string? TlsCertificateFile { get; set; }
+
+    /// <summary>PEM file with the certificate's private key (PKCS#8, PKCS#1 or SEC1, not encrypted). Set together with <see cref="TlsCertificateFile"/>.</summary>
+    public string? TlsKeyFile { get; set; }
 
     /// <summary>Address the three ports bind to. Default 127.0.0.1; 0.0.0.0 in containers.</summary>
     public string ListenAddress { get; set; } = "127.0.0.1";
@@ -91,26 +108,50 @@ public sealed class CollectorOptions : IValidatableObject
             yield return new ValidationResult($"OBS_DATABASE_URL (Collector:DatabaseUrl) is not usable: {error}", [nameof(DatabaseUrl)]);
         }
 
-        foreach (var (name, env, value) in new[] { (nameof(WriteKey), "OBS_WRITE_KEY", WriteKey), (nameof(ReadKey), "OBS_READ_KEY", ReadKey) })
+        foreach (var error in ValidateKeys())
         {
-            if (ApiKeys.Parse(value).Count == 0)
-            {
-                yield return new ValidationResult($"{env} (Collector:{name}) is not set: the collector does not run without keys.", [name]);
-            }
-            else if (ApiKeys.Parse(value).Any(k => k.Length < 16))
-            {
-                yield return new ValidationResult($"{env} (Collector:{name}) holds a key shorter than 16 characters: use a long random key.", [name]);
-            }
+            yield return error;
         }
 
-        if (ApiKeys.Parse(WriteKey).Intersect(ApiKeys.Parse(ReadKey)).Any())
+        if (string.IsNullOrWhiteSpace(TlsCertificateFile) != string.IsNullOrWhiteSpace(TlsKeyFile))
         {
-            yield return new ValidationResult("OBS_WRITE_KEY and OBS_READ_KEY share a key: use separate keys so that readers cannot write.", [nameof(WriteKey)]);
+            var missing = string.IsNullOrWhiteSpace(TlsKeyFile) ? nameof(TlsKeyFile) : nameof(TlsCertificateFile);
+            yield return new ValidationResult($"Collector:{missing} is not set: TLS needs both Collector:TlsCertificateFile and Collector:TlsKeyFile.", [missing]);
         }
 
         if (BatchLinger < TimeSpan.Zero || BatchLinger > TimeSpan.FromSeconds(1))
         {
             yield return new ValidationResult("Collector:BatchLinger must be between 0 and 1 second.", [nameof(BatchLinger)]);
+        }
+    }
+
+    private IEnumerable<ValidationResult> ValidateKeys()
+    {
+        (string Name, string Env, IReadOnlyList<string> Keys, bool Required)[] scopes =
+        [
+            (nameof(WriteKey), "OBS_WRITE_KEY", ApiKeys.Parse(WriteKey), true),
+            (nameof(ReadKey), "OBS_READ_KEY", ApiKeys.Parse(ReadKey), true),
+            (nameof(MetricsKey), "OBS_METRICS_KEY", ApiKeys.Parse(MetricsKey), false),
+        ];
+        for (var i = 0; i < scopes.Length; i++)
+        {
+            var (name, env, keys, required) = scopes[i];
+            if (keys.Count == 0 && required)
+            {
+                yield return new ValidationResult($"{env} (Collector:{name}) is not set: the collector does not run without keys.", [name]);
+            }
+            else if (keys.Any(k => k.Length < 16))
+            {
+                yield return new ValidationResult($"{env} (Collector:{name}) holds a key shorter than 16 characters: use a long random key.", [name]);
+            }
+
+            for (var j = i + 1; j < scopes.Length; j++)
+            {
+                if (keys.Intersect(scopes[j].Keys).Any())
+                {
+                    yield return new ValidationResult($"{env} and {scopes[j].Env} share a key: give each scope keys of its own, so that a key can do only what its scope allows.", [name]);
+                }
+            }
         }
     }
 }

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
@@ -8,14 +7,17 @@ using Observability.Collector.Metrics;
 namespace Observability.Collector.Security;
 
 /// <summary>
-/// Runs after routing. An endpoint answers only on its own port (else 404), and only to the right key:
-/// the write key on the OTLP ports, the read key on the API port. Unknown or missing key: 401; a valid key
-/// of the other kind: 403. gRPC callers get UNAUTHENTICATED / PERMISSION_DENIED instead.
+/// Runs after routing. An endpoint answers only on its own port (else 404), and only to a key of a scope it
+/// accepts: write on the OTLP ports, read on the API port, metrics or read on /metrics (<see cref="AcceptsKeys"/>).
+/// Unknown or missing key: 401; a valid key of another scope: 403. gRPC callers get UNAUTHENTICATED /
+/// PERMISSION_DENIED instead. Each refusal says which key the endpoint needs.
 /// </summary>
 internal sealed class ApiKeyMiddleware(RequestDelegate next, IOptions<CollectorOptions> options, CollectorMetrics metrics)
 {
-    private readonly byte[][] _writeKeys = ApiKeys.Parse(options.Value.WriteKey).Select(Encoding.UTF8.GetBytes).ToArray();
-    private readonly byte[][] _readKeys = ApiKeys.Parse(options.Value.ReadKey).Select(Encoding.UTF8.GetBytes).ToArray();
+    private static readonly KeyScope[] WriteOnly = [KeyScope.Write];
+    private static readonly KeyScope[] ReadOnly = [KeyScope.Read];
+
+    private readonly KeyRing _keys = new(options.Value);
 
     public Task InvokeAsync(HttpContext http)
     {
@@ -33,18 +35,29 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next, IOptions<CollectorO
             return next(http);
         }
 
-        var (needed, other) = role == ListenerRole.Api ? (_readKeys, _writeKeys) : (_writeKeys, _readKeys);
+        var accepted = endpoint?.Metadata.GetMetadata<AcceptsKeys>()?.Scopes ?? (role == ListenerRole.Api ? ReadOnly : WriteOnly);
         var presented = BearerToken(http.Request);
-        if (presented is not null && Matches(presented, needed))
+        var scope = presented is null ? null : _keys.ScopeOf(presented);
+        if (scope is { } valid && Array.IndexOf(accepted, valid) >= 0)
         {
             return next(http);
         }
 
-        var forbidden = presented is not null && Matches(presented, other);
+        return RefuseAsync(http, scope, accepted);
+    }
+
+    private Task RefuseAsync(HttpContext http, KeyScope? scope, KeyScope[] accepted)
+    {
+        var forbidden = scope is not null;
         metrics.RequestsRejected.WithLabels(forbidden ? "forbidden" : "unauthorized").Inc();
-        var message = forbidden
-            ? (role == ListenerRole.Api ? "this key may only write; queries need the read key" : "this key may only read; ingest needs the write key")
-            : "missing or unknown key: send Authorization: Bearer <key>";
+        var message = scope switch
+        {
+            null => $"missing or unknown key: {Needs(accepted)}, sent as Authorization: Bearer <key>",
+            KeyScope.Write => $"this is a write key, which may only ingest; {Needs(accepted)}",
+            KeyScope.Read => $"this is a read key, which may only query and read /metrics; {Needs(accepted)}",
+            KeyScope.Metrics => $"this is a metrics key, which may only read /metrics; {Needs(accepted)}",
+            _ => throw new ArgumentOutOfRangeException(nameof(scope)),
+        };
         if (http.Request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) == true)
         {
             http.Response.StatusCode = StatusCodes.Status200OK;
@@ -63,21 +76,18 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next, IOptions<CollectorO
         return http.Response.WriteAsJsonAsync(new { error = message });
     }
 
+    private static string Needs(KeyScope[] accepted) => accepted switch
+    {
+        [KeyScope.Write] => "OTLP ingest needs the write key",
+        [KeyScope.Read] => "queries, snapshots and the UI need the read key",
+        _ when accepted.Contains(KeyScope.Metrics) => "/metrics needs the metrics key (or the read key)",
+        _ => "this endpoint needs the " + string.Join(" or ", accepted.Select(s => s.ToString().ToLowerInvariant())) + " key",
+    };
+
     private static byte[]? BearerToken(HttpRequest request)
     {
         var header = request.Headers.Authorization.ToString();
         const string Prefix = "Bearer ";
         return header.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase) ? Encoding.UTF8.GetBytes(header[Prefix.Length..].Trim()) : null;
-    }
-
-    private static bool Matches(byte[] presented, byte[][] keys)
-    {
-        var match = false;
-        foreach (var key in keys)
-        {
-            match |= CryptographicOperations.FixedTimeEquals(presented, key);
-        }
-
-        return match;
     }
 }
