@@ -9,7 +9,7 @@ if (args is ["-h"] or ["--help"])
     Console.WriteLine("usage: obs-sidecar --name NAME [--port 8081] [--upstream-port 8080] [--admin-port 9464] [--idle-timeout 00:05:00]");
     Console.WriteLine("                   [--otlp-endpoint http://collector:4318] [--otlp-headers \"Authorization=Bearer KEY\"] [--config sidecar.json]");
     Console.WriteLine("                   [-- command that starts the function]");
-    Console.WriteLine("Options: " + string.Join(' ', SidecarArguments.Switches.Keys) + ". Docs: docs/sidecar.md");
+    Console.WriteLine("Options: " + string.Join(' ', SidecarArguments.Switches.Keys.Concat(SidecarArguments.ListSwitches.Keys)) + ". Docs: docs/sidecar.md");
     return 0;
 }
 

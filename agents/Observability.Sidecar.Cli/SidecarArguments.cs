@@ -23,9 +23,16 @@ internal static class SidecarArguments
         ["--idle-timeout"] = "IdleTimeout",
         ["--log-lines"] = "LogLines",
         ["--warmup-header"] = "WarmUpHeader",
+        ["--warmup-token"] = "WarmUpToken",
         ["--otlp-endpoint"] = "OtlpEndpoint",
         ["--otlp-headers"] = "OtlpHeaders",
         ["--otlp-certificate"] = "OtlpCertificate",
+    };
+
+    /// <summary>Switches that may be repeated, each one adding an item to a list setting.</summary>
+    public static readonly IReadOnlyDictionary<string, string> ListSwitches = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["--route"] = "Routes",
     };
 
     /// <returns>Host arguments (--Sidecar:Key=value, --config stays as is) and the function's command.</returns>
@@ -36,10 +43,18 @@ internal static class SidecarArguments
         var command = separator < 0 ? [] : args[(separator + 1)..];
         var hostArgs = new List<string>();
         string? configFile = null;
+        var listItems = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < own.Length; i++)
         {
             var (name, value) = own[i].Split('=', 2) is [var n, var v] ? (n, (string?)v) : (own[i], null);
-            if (name == "--config" || Switches.ContainsKey(name))
+            if (ListSwitches.TryGetValue(name, out var list))
+            {
+                value ??= i + 1 < own.Length ? own[++i] : throw new ArgumentException($"{name} needs a value");
+                var index = listItems.GetValueOrDefault(list);
+                listItems[list] = index + 1;
+                hostArgs.Add($"--Sidecar:{list}:{index}={value}");
+            }
+            else if (name == "--config" || Switches.ContainsKey(name))
             {
                 value ??= i + 1 < own.Length ? own[++i] : throw new ArgumentException($"{name} needs a value");
                 if (name == "--config")

@@ -24,6 +24,12 @@ using var http = new HttpClient(new SocketsHttpHandler { ActivityHeadersPropagat
 
 var app = builder.Build();
 
+using var ownTracing = Environment.GetEnvironmentVariable("HELLO_TRACING") == "otlp" ? HelloFunction.OwnTracing.Start(functionName) : null;
+if (ownTracing is not null)
+{
+    app.Use(HelloFunction.OwnTracing.TraceAsync);
+}
+
 // One stdout line per request (not for /healthz, which probes would flood the sidecar's log tail with).
 app.Use((context, next) =>
 {
@@ -40,6 +46,8 @@ app.Use((context, next) =>
 app.MapGet("/", () => $"hello, world from {functionName}");
 app.MapGet("/hello", (string? name) => $"hello, {name ?? "world"} from {functionName}");
 app.MapGet("/healthz", () => "ok");
+// The request headers as the function received them, one "Name: value" a line: what a proxy in front passed on.
+app.MapGet("/headers", (HttpRequest request) => string.Join('\n', request.Headers.Select(h => $"{h.Key}: {h.Value}")));
 
 app.MapGet("/throw", string () => throw new InvalidOperationException($"sample failure: {functionName} was asked to throw"));
 

@@ -25,7 +25,7 @@ public sealed class IngestReliabilityTests(PostgresDatabase database) : IClassFi
         }));
 
         Assert.Equal(Clients * RequestsEach * SpansEach, await Sql.ScalarAsync<long>(database.ConnectionString, "SELECT count(*) FROM spans WHERE service_name = 'concurrent'"));
-        Assert.Equal(Clients * RequestsEach * SpansEach, await Sql.ScalarAsync<long>(database.ConnectionString, "SELECT invocations FROM functions WHERE function_name = 'conc-fn'"));
+        Assert.Equal(Clients * RequestsEach * SpansEach, await Sql.ScalarAsync<long>(database.ConnectionString, "SELECT invocations::bigint FROM functions WHERE function_name = 'conc-fn'"));
     }
 
     [Fact]
@@ -47,7 +47,7 @@ public sealed class IngestReliabilityTests(PostgresDatabase database) : IClassFi
         }));
 
         Assert.Equal(25, await Sql.ScalarAsync<long>(database.ConnectionString, "SELECT count(*) FROM spans WHERE service_name = 'retried'"));
-        Assert.Equal(25, await Sql.ScalarAsync<long>(database.ConnectionString, "SELECT invocations FROM functions WHERE function_name = 'retry-fn'"));
+        Assert.Equal(25, await Sql.ScalarAsync<long>(database.ConnectionString, "SELECT invocations::bigint FROM functions WHERE function_name = 'retry-fn'"));
         var metrics = await collector.Query.GetStringAsync("/metrics");
         Assert.Equal(25, MetricsText.Value(metrics, "faas_invocations_total{function=\"retry-fn\",version=\"1\",trigger=\"http\"}"));
         Assert.Equal(8 * 25, MetricsText.Value(metrics, "obs_collector_duplicates_total{signal=\"spans\"}"));
@@ -145,7 +145,7 @@ public sealed class IngestReliabilityTests(PostgresDatabase database) : IClassFi
             }
 
             Assert.Equal(20, await Sql.ScalarAsync<long>(fresh, "SELECT count(*) FROM spans"));
-            Assert.Equal(20, await Sql.ScalarAsync<long>(fresh, "SELECT invocations FROM functions WHERE function_name = 'rep-fn'"));
+            Assert.Equal(20, await Sql.ScalarAsync<long>(fresh, "SELECT invocations::bigint FROM functions WHERE function_name = 'rep-fn'"));
         }
         finally
         {

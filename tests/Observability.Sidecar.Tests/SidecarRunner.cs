@@ -10,6 +10,13 @@ internal sealed class SidecarRunner : IAsyncDisposable
     private readonly Process _process;
 
     private readonly System.Text.StringBuilder _output;
+    private bool _disposed;
+
+    /// <summary>
+    /// The sample functions' paths, as an operator would configure them (--route), so that spans are named
+    /// "GET /hello" and not just "GET". A test that passes Routes settings of its own gets only those.
+    /// </summary>
+    public static readonly string[] SampleRoutes = ["/", "/hello", "/throw", "/background-failure", "/crash", "/slow", "/stream", "/call", "/ws", "/echo"];
 
     private SidecarRunner(Process process, System.Text.StringBuilder output, int port, int adminPort)
     {
@@ -86,6 +93,7 @@ internal sealed class SidecarRunner : IAsyncDisposable
             "--otlp-headers", "Authorization=Bearer " + CollectorRunner.WriteKey,
             $"--Sidecar:FunctionEnvironment:FUNCTION_NAME={name}",
             "--Logging:LogLevel:Default=Warning",
+            .. settings.Any(s => s.StartsWith("Routes:", StringComparison.Ordinal)) ? [] : SampleRoutes.SelectMany(r => new[] { "--route", r }),
             .. settings.Select(s => "--Sidecar:" + s),
             .. function.Length > 0 ? ["--", .. function] : Array.Empty<string>(),
         ];
@@ -154,8 +162,15 @@ internal sealed class SidecarRunner : IAsyncDisposable
         return Path.Combine(RepositoryRoot, folder, project, "bin", configuration, "net10.0", file);
     }
 
+    /// <remarks>Idempotent: a test may stop the sidecar early (to flush its spans) inside an await using.</remarks>
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         Client.Dispose();
         Admin.Dispose();
         if (!_process.HasExited)

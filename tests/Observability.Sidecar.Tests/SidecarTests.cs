@@ -89,10 +89,10 @@ public sealed class SidecarTests(PostgresDatabase database, Xunit.Abstractions.I
     [Fact]
     public async Task A_caller_traceparent_is_continued_and_warm_ups_are_marked()
     {
-        await using var sidecar = await SidecarRunner.StartAsync("continued", _collector);
+        await using var sidecar = await SidecarRunner.StartAsync("continued", _collector, "WarmUpToken=continued-warmup-token");
         using var request = new HttpRequestMessage(HttpMethod.Get, "/hello");
         request.Headers.Add("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
-        request.Headers.Add("X-Obs-Warmup", "1");
+        request.Headers.Add("X-Obs-Warmup", "continued-warmup-token");
         using var response = await sidecar.Client.SendAsync(request);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
 

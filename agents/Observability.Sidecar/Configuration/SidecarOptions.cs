@@ -76,8 +76,23 @@ public sealed class SidecarOptions : IValidatableObject
     [Range(0, 100_000)]
     public int LogLines { get; set; } = 200;
 
-    /// <summary>Request header that marks a warm-up ping (traced with obs.warmup=true). Default X-Obs-Warmup.</summary>
+    /// <summary>
+    /// Request header that marks a warm-up ping (traced with obs.warmup=true, counted apart from invocations) when
+    /// its value is <see cref="WarmUpToken"/>. Default X-Obs-Warmup.
+    /// </summary>
     public string WarmUpHeader { get; set; } = "X-Obs-Warmup";
+
+    /// <summary>
+    /// The secret a warm-up ping must carry as the value of <see cref="WarmUpHeader"/> (at least 16 characters). A
+    /// request with a missing or wrong value is an ordinary invocation. Default none: no request is a warm-up ping.
+    /// </summary>
+    public string? WarmUpToken { get; set; }
+
+    /// <summary>
+    /// Route templates ("/orders/{id}", "/files/{*path}"): a matching request's span is named "METHOD template"
+    /// with http.route set; any other is named by its method alone, so span names stay few. First match wins. Default none.
+    /// </summary>
+    public IList<string> Routes { get; } = [];
 
     /// <summary>OTLP/HTTP base URL of the collector (or any OTLP endpoint). Default: OTEL_EXPORTER_OTLP_ENDPOINT; none: spans are not exported.</summary>
     public Uri? OtlpEndpoint { get; set; }
@@ -176,6 +191,8 @@ public sealed class SidecarOptions : IValidatableObject
 
     private const string OtlpHeadersVariable = "OTEL_EXPORTER_OTLP_HEADERS";
 
+    private const int MinWarmUpTokenLength = 16;
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (string.IsNullOrWhiteSpace(FunctionName))
@@ -201,6 +218,19 @@ public sealed class SidecarOptions : IValidatableObject
         if (Pid is not null && Supervises)
         {
             yield return new ValidationResult("Sidecar:Pid (--pid) is for attach mode; with a command after -- the sidecar starts the function itself.", [nameof(Pid)]);
+        }
+
+        if (WarmUpToken is { } token && (token.Length < MinWarmUpTokenLength || string.IsNullOrWhiteSpace(token)))
+        {
+            yield return new ValidationResult($"Sidecar:WarmUpToken (--warmup-token) must be at least {MinWarmUpTokenLength} characters: a short token can be guessed.", [nameof(WarmUpToken)]);
+        }
+
+        foreach (var route in Routes)
+        {
+            if (Proxy.RouteTable.Problem(route) is { } problem)
+            {
+                yield return new ValidationResult($"Sidecar:Routes (--route): \"{route}\" {problem}.", [nameof(Routes)]);
+            }
         }
 
         foreach (var pattern in RedactPatterns)

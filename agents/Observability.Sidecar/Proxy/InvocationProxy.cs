@@ -35,6 +35,8 @@ public sealed class InvocationProxy(
 
     private readonly SidecarOptions _options = options.Value;
     private readonly string _upstream = $"http://{options.Value.UpstreamHost}:{options.Value.UpstreamPort}/";
+    private readonly RouteTable _routes = new(options.Value.Routes);
+    private readonly WarmUpGate _warmUps = new(options.Value.WarmUpHeader, options.Value.WarmUpToken);
     private readonly ForwarderRequestConfig _requestConfig = new()
     {
         ActivityTimeout = options.Value.UpstreamTimeout,
@@ -62,7 +64,7 @@ public sealed class InvocationProxy(
         }
 
         using var request = supervisor.BeginRequest();
-        var warmUp = http.Request.Headers.ContainsKey(_options.WarmUpHeader);
+        var warmUp = _warmUps.Admit(http.Request.Headers);
         using var span = StartSpan(http, received, warmUp);
 
         FunctionInstance instance;
@@ -79,6 +81,11 @@ public sealed class InvocationProxy(
 
         var cold = instance.TryClaimColdStart();
         span?.SetTag(FaasConventions.FaasColdStart, cold);
+        if (warmUp)
+        {
+            // A scheduler learns from the answer whether its ping came in time.
+            http.Response.Headers[WarmUpGate.ColdHeader] = cold ? "true" : "false";
+        }
 
         var (requestBody, responseBody) = WrapBodies(http);
         var forwarded = time.GetTimestamp();
@@ -217,12 +224,14 @@ public sealed class InvocationProxy(
 
     public void Dispose() => _client.Dispose();
 
-    private static Activity? StartSpan(HttpContext http, DateTime received, bool warmUp)
+    private Activity? StartSpan(HttpContext http, DateTime received, bool warmUp)
     {
         var headers = http.Request.Headers;
         ActivityContext.TryParse(headers.TraceParent, headers.TraceState, isRemote: true, out var parent);
         var path = http.Request.Path.Value ?? "/";
-        var span = SidecarTracing.Source.StartActivity($"{http.Request.Method} {path}", ActivityKind.Server, parent, startTime: received);
+        // Named by route, never by raw path, so that ids in URLs do not make a new operation each.
+        var route = _routes.Match(path);
+        var span = SidecarTracing.Source.StartActivity(route?.SpanName(http.Request.Method) ?? http.Request.Method, ActivityKind.Server, parent, startTime: received);
         if (span is null)
         {
             return null;
@@ -232,6 +241,11 @@ public sealed class InvocationProxy(
         span.SetTag(FaasConventions.FaasInvocationId, span.SpanId.ToHexString());
         span.SetTag(FaasConventions.HttpRequestMethod, http.Request.Method);
         span.SetTag(FaasConventions.UrlPath, path);
+        if (route is not null)
+        {
+            span.SetTag(FaasConventions.HttpRoute, route.Template);
+        }
+
         span.SetTag("url.scheme", http.Request.Scheme);
         span.SetTag("server.port", http.Connection.LocalPort);
         span.SetTag("network.protocol.version", ProtocolVersion(http.Request.Protocol));

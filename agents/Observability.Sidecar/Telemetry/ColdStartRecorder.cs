@@ -21,6 +21,9 @@ public sealed class ColdStartRecorder(SidecarMetrics metrics, TimeProvider time)
     private static readonly TimeSpan ProfileTimeout = TimeSpan.FromSeconds(10);
     private const int TopItems = 5;
 
+    /// <summary>Name of the root span of a cold-start record (always sampled: see <see cref="HeadSampler"/>).</summary>
+    public const string RecordSpanName = "faas.coldstart";
+
     /// <summary>Counts the cold start now; writes its record in the background (the profile takes a moment), off the request path.</summary>
     public Task RecordAsync(FunctionInstance instance, DateTime listening, DateTime requestReceived, DateTime responseSent, ActivityContext invocation)
     {
@@ -90,7 +93,7 @@ public sealed class ColdStartRecorder(SidecarMetrics metrics, TimeProvider time)
             tags.Add(new("obs.startup.top_methods", Top(profile.SlowestMethods)));
         }
 
-        using var root = SidecarTracing.Source.StartActivity("faas.coldstart", ActivityKind.Internal, parentContext: default, tags: tags, links: [new ActivityLink(invocation)], startTime: start);
+        using var root = SidecarTracing.Source.StartActivity(RecordSpanName, ActivityKind.Internal, parentContext: default, tags: tags, links: [new ActivityLink(invocation)], startTime: start);
         if (root is null)
         {
             return;

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Reflection;
 using Observability.Core.Semantics;
@@ -10,7 +9,8 @@ using OpenTelemetry.Trace;
 namespace Observability.Sidecar.Telemetry;
 
 /// <summary>
-/// The OpenTelemetry SDK pipeline that exports the sidecar's spans: a sampling gate, then the SDK's batch
+/// The OpenTelemetry SDK pipeline that exports the sidecar's spans: the head sampler, a processor that keeps
+/// failures and cold starts the head decision left out, then the SDK's batch
 /// processor and OTLP/HTTP exporter (asynchronous and bounded, so a slow or absent collector never holds a
 /// request; retries 429/502/503/504 honouring Retry-After; batches it could not deliver go to the disk spool
 /// and are replayed). Its queue, drops and spool are read into the sidecar's metrics at each scrape.
@@ -24,14 +24,14 @@ public sealed class SpanExport : IDisposable
     private static readonly PropertyInfo? Processed = Counter("ProcessedCount");
     private static readonly PropertyInfo? Dropped = Counter("DroppedCount");
 
-    private readonly SamplingGate _gate;
+    private readonly FailuresAndColdStartsKept _kept;
     private readonly string? _spool;
     private readonly Task<TracerProvider> _provider;
     private BatchActivityExportProcessor? _batch;
 
     public SpanExport(SidecarOptions options, SidecarMetrics metrics)
     {
-        _gate = new SamplingGate(options.SamplingRatio, metrics);
+        _kept = new FailuresAndColdStartsKept(metrics);
         _spool = options.EffectiveOtlpEndpoint is null ? null : options.EffectiveSpoolDirectory;
         if (_spool is not null)
         {
@@ -58,8 +58,8 @@ public sealed class SpanExport : IDisposable
         var builder = Sdk.CreateTracerProviderBuilder()
             .SetResourceBuilder(SidecarTracing.Resource(options))
             .AddSource(SidecarTracing.SourceName)
-            .SetSampler(new AlwaysOnSampler())
-            .AddProcessor(_gate);
+            .SetSampler(new HeadSampler(options.SamplingRatio))
+            .AddProcessor(_kept);
         if (options.EffectiveOtlpEndpoint is { } endpoint)
         {
             var exporterOptions = new OtlpExporterOptions
@@ -108,36 +108,37 @@ public sealed class SpanExport : IDisposable
     public void Dispose() => _provider.GetAwaiter().GetResult().Dispose();
 
     /// <summary>
-    /// Head sampling decided at the end: keeps a share of traces by trace id (the same traces on every sidecar
-    /// with the same ratio), and always keeps errors, cold starts and cold-start records, which are rare and
-    /// the reason people look. A span left out is un-recorded, so the batch processor skips it.
+    /// What the head decision (<see cref="HeadSampler"/>) cannot know at the start: whether the invocation fails or
+    /// pays a cold start. Those are always exported, so each stands for itself alone (adjusted count 1, whatever its
+    /// trace's threshold says), and one the head decision left out says why it is there. The rest left out is
+    /// counted; a span left out is not recorded, so the batch processor skips it.
     /// </summary>
-    private sealed class SamplingGate(double ratio, SidecarMetrics metrics) : BaseProcessor<Activity>
+    private sealed class FailuresAndColdStartsKept(SidecarMetrics metrics) : BaseProcessor<Activity>
     {
-        private readonly ulong _threshold = ratio >= 1 ? ulong.MaxValue : (ulong)(ratio * ulong.MaxValue);
+        private static readonly object One = 1.0;
 
         public override void OnEnd(Activity data)
         {
-            if (_threshold == ulong.MaxValue || data.Status == ActivityStatusCode.Error || Keep(data.TraceId) || IsColdStart(data))
+            var reason = data.Kind != ActivityKind.Server ? null
+                : data.Status == ActivityStatusCode.Error ? "error"
+                : data.GetTagItem(FaasConventions.FaasColdStart) is true ? "coldstart"
+                : null;
+            if (reason is null)
             {
+                if (!data.Recorded)
+                {
+                    metrics.SpansSampledOut.Inc();
+                }
+
                 return;
             }
 
-            data.ActivityTraceFlags &= ~ActivityTraceFlags.Recorded;
-            metrics.SpansSampledOut.Inc();
+            data.SetTag(ObsConventions.SamplingAdjustedCount, One);
+            if (!data.Recorded)
+            {
+                data.SetTag(ObsConventions.SamplingKept, reason);
+                data.ActivityTraceFlags |= ActivityTraceFlags.Recorded;
+            }
         }
-
-        // The low 8 bytes of the trace id, as W3C trace ids are random there (TraceIdRatioBased does the same).
-        private bool Keep(ActivityTraceId traceId)
-        {
-            Span<byte> bytes = stackalloc byte[16];
-            traceId.CopyTo(bytes);
-            return BinaryPrimitives.ReadUInt64BigEndian(bytes[8..]) < _threshold;
-        }
-
-        private static bool IsColdStart(Activity data) =>
-            data.GetTagItem(FaasConventions.FaasColdStart) is true
-            || data.GetTagItem(ObsConventions.ColdStartPhase) is not null
-            || data.OperationName == "faas.coldstart";
     }
 }

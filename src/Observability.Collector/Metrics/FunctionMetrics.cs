@@ -7,7 +7,9 @@ namespace Observability.Collector.Metrics;
 /// <summary>
 /// Function RED and cold-start metrics, derived from committed SERVER spans that carry faas.* attributes
 /// and named after the OpenTelemetry FaaS metric conventions. Warm-up pings are counted apart and left
-/// out of invocations, errors, durations and cold starts.
+/// out of invocations, errors, durations and cold starts. Every span adds its adjusted count (what it stands
+/// for under sampling, <see cref="SpanRow.AdjustedCount"/>), not 1, so the metrics estimate the real traffic
+/// without bias at any sampling ratio.
 /// </summary>
 public sealed class FunctionMetrics
 {
@@ -21,6 +23,9 @@ public sealed class FunctionMetrics
     private readonly Counter _warmUps;
     private readonly Histogram _invokeDuration;
     private readonly Histogram _initDuration;
+
+    // Fractions of adjusted counts not yet observed, per histogram series (see Observe).
+    private readonly Dictionary<Histogram.Child, double> _carry = [];
 
     public FunctionMetrics(CollectorRegistry registry)
     {
@@ -44,9 +49,10 @@ public sealed class FunctionMetrics
             }
 
             var version = s.FunctionVersion ?? string.Empty;
+            var count = s.AdjustedCount;
             if (s.ColdStartPhase == ObsConventions.InitPhase)
             {
-                _initDuration.WithLabels(s.FunctionName, version).Observe(s.DurationNanos / 1e9);
+                Observe(_initDuration.WithLabels(s.FunctionName, version), s.DurationNanos / 1e9, count);
             }
 
             if (s.Kind != SpanKinds.Server)
@@ -57,21 +63,51 @@ public sealed class FunctionMetrics
             var trigger = s.FaasTrigger ?? string.Empty;
             if (s.WarmUp)
             {
-                _warmUps.WithLabels(s.FunctionName, version, trigger).Inc();
+                _warmUps.WithLabels(s.FunctionName, version, trigger).Inc(count);
                 continue;
             }
 
-            _invocations.WithLabels(s.FunctionName, version, trigger).Inc();
-            _invokeDuration.WithLabels(s.FunctionName, version, trigger).Observe(s.DurationNanos / 1e9);
+            _invocations.WithLabels(s.FunctionName, version, trigger).Inc(count);
+            Observe(_invokeDuration.WithLabels(s.FunctionName, version, trigger), s.DurationNanos / 1e9, count);
             if (s.IsError)
             {
-                _errors.WithLabels(s.FunctionName, version, trigger).Inc();
+                _errors.WithLabels(s.FunctionName, version, trigger).Inc(count);
             }
 
             if (s.FaasColdStart == true)
             {
-                _coldStarts.WithLabels(s.FunctionName, version, trigger).Inc();
+                _coldStarts.WithLabels(s.FunctionName, version, trigger).Inc(count);
             }
+        }
+    }
+
+    /// <summary>
+    /// A histogram takes whole observation counts. Rounding each span's adjusted count would bias it (at a
+    /// th of e666, 9.9994 would always count 10), so each series carries the fraction left over to its next
+    /// span: its count stays within 1 of the sum of adjusted counts, and which span gets the extra unit depends
+    /// on arrival order, not on its duration, so the buckets stay unbiased too.
+    /// </summary>
+    private void Observe(Histogram.Child series, double value, double count)
+    {
+        long whole;
+        if (count == Math.Floor(count))
+        {
+            whole = (long)count; // the usual case (1, or a power-of-two ratio): no fraction to carry
+        }
+        else
+        {
+            // Several batch writers record at once; this is only in-memory arithmetic.
+            lock (_carry)
+            {
+                var total = count + _carry.GetValueOrDefault(series);
+                whole = (long)Math.Floor(total);
+                _carry[series] = total - whole;
+            }
+        }
+
+        if (whole > 0)
+        {
+            series.Observe(value, whole);
         }
     }
 }

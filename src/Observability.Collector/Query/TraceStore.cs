@@ -231,7 +231,8 @@ public sealed class TraceStore([FromKeyedServices(QueryDatabase.Key)] NpgsqlData
     public async Task<IReadOnlyList<FunctionInfo>> FunctionsAsync(CancellationToken ct)
     {
         await using var cmd = dataSource.CreateCommand("""
-            SELECT f.function_name, f.function_version, f.first_seen, f.last_seen, f.invocations, f.errors, f.cold_starts, f.warmups,
+            SELECT f.function_name, f.function_version, f.first_seen, f.last_seen,
+                   round(f.invocations)::bigint, round(f.errors)::bigint, round(f.cold_starts)::bigint, round(f.warmups)::bigint,
                    coalesce((SELECT array_agg(i.instance ORDER BY i.last_seen DESC) FROM function_instances i
                              WHERE i.function_name = f.function_name AND i.function_version = f.function_version), '{}')
             FROM functions f ORDER BY f.function_name, f.function_version

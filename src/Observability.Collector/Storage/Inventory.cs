@@ -5,8 +5,9 @@ namespace Observability.Collector.Storage;
 
 /// <summary>
 /// Keeps the operations, functions and function_instances tables from the spans of a batch, in the
-/// batch's own transaction, so the inventory counts exactly what was committed. Keys are upserted in
-/// sorted order so that two writers never lock the same rows in opposite orders.
+/// batch's own transaction, so the inventory counts exactly what was committed. Function counts add up each
+/// span's adjusted count (what it stands for under sampling), as the RED metrics do; operations count stored
+/// spans. Keys are upserted in sorted order so that two writers never lock the same rows in opposite orders.
 /// </summary>
 internal static class Inventory
 {
@@ -21,7 +22,7 @@ internal static class Inventory
 
     private const string UpsertFunctions = """
         INSERT INTO functions AS f (function_name, function_version, first_seen, last_seen, invocations, errors, cold_starts, warmups)
-        SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[])
+        SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::float8[], $6::float8[], $7::float8[], $8::float8[])
         ON CONFLICT (function_name, function_version) DO UPDATE SET
             first_seen = LEAST(f.first_seen, EXCLUDED.first_seen),
             last_seen = GREATEST(f.last_seen, EXCLUDED.last_seen),
@@ -47,7 +48,7 @@ internal static class Inventory
         }
 
         var operations = new SortedDictionary<(string, string, short), (DateTime First, DateTime Last, long Count)>();
-        var functions = new SortedDictionary<(string, string), (DateTime First, DateTime Last, long Inv, long Err, long Cold, long Warm)>();
+        var functions = new SortedDictionary<(string, string), (DateTime First, DateTime Last, double Inv, double Err, double Cold, double Warm)>();
         var instances = new SortedDictionary<(string, string, string), (DateTime First, DateTime Last)>();
         foreach (var s in spans)
         {
@@ -74,15 +75,15 @@ internal static class Inventory
             }
 
             var fKey = (s.FunctionName, version);
-            var f = functions.TryGetValue(fKey, out var existing) ? existing : (s.StartTime, s.StartTime, 0L, 0L, 0L, 0L);
-            var counted = !s.WarmUp;
+            var f = functions.TryGetValue(fKey, out var existing) ? existing : (s.StartTime, s.StartTime, 0.0, 0.0, 0.0, 0.0);
+            var counted = s.WarmUp ? 0 : s.AdjustedCount;
             functions[fKey] = (
                 Min(f.Item1, s.StartTime),
                 Max(f.Item2, s.StartTime),
-                f.Item3 + (counted ? 1 : 0),
-                f.Item4 + (counted && s.IsError ? 1 : 0),
-                f.Item5 + (counted && s.FaasColdStart == true ? 1 : 0),
-                f.Item6 + (s.WarmUp ? 1 : 0));
+                f.Item3 + counted,
+                f.Item4 + (s.IsError ? counted : 0),
+                f.Item5 + (s.FaasColdStart == true ? counted : 0),
+                f.Item6 + (s.WarmUp ? s.AdjustedCount : 0));
         }
 
         await using var batch = new NpgsqlBatch(conn, tx);

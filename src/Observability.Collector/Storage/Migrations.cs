@@ -102,6 +102,16 @@ internal static class Migrations
                 PRIMARY KEY (service_name, span_name, span_kind)
             );
             """),
+        (2, "adjusted counts", """
+            -- What each span stands for under sampling (obs.sampling.adjusted_count, else the tracestate's th, else 1);
+            -- the function inventory adds these up, so its counts are estimates with fractions, not whole numbers.
+            ALTER TABLE spans ADD COLUMN adjusted_count double precision NOT NULL DEFAULT 1;
+            ALTER TABLE functions
+                ALTER COLUMN invocations TYPE double precision,
+                ALTER COLUMN errors TYPE double precision,
+                ALTER COLUMN cold_starts TYPE double precision,
+                ALTER COLUMN warmups TYPE double precision;
+            """),
         (3, "attribute filter indexes", """
             -- Trace search filters attributes with `attributes @> '{"key":"value"}' OR resource @> ...`:
             -- jsonb_path_ops indexes serve containment (one hash per path and value, smaller and faster to

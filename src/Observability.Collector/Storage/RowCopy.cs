@@ -10,7 +10,7 @@ internal static class RowCopy
     public const string SpanColumns =
         "trace_id, span_id, parent_span_id, trace_state, name, kind, start_time, duration_ns, status_code, status_message, flags, " +
         "service_name, scope_name, scope_version, function_name, function_version, faas_instance, faas_trigger, faas_invocation_id, " +
-        "faas_coldstart, warmup, coldstart_phase, http_status_code, attributes, resource, events, links";
+        "faas_coldstart, warmup, coldstart_phase, http_status_code, attributes, resource, events, links, adjusted_count";
 
     public const string LogColumns =
         "log_id, time, observed_time, trace_id, span_id, severity_number, severity_text, event_name, service_name, " +
@@ -49,6 +49,7 @@ internal static class RowCopy
             await copy.WriteAsync(r.Resource, NpgsqlDbType.Jsonb, ct);
             await copy.WriteAsync(r.Events, NpgsqlDbType.Jsonb, ct);
             await copy.WriteAsync(r.Links, NpgsqlDbType.Jsonb, ct);
+            await copy.WriteAsync(r.AdjustedCount, NpgsqlDbType.Double, ct);
         }
 
         await copy.CompleteAsync(ct);

@@ -30,6 +30,11 @@ public sealed class SpanRow
     public bool WarmUp { get; init; }
     public string? ColdStartPhase { get; init; }
     public int? HttpStatusCode { get; init; }
+    /// <summary>
+    /// How many spans this one stands for under sampling: the obs.sampling.adjusted_count attribute, else the
+    /// tracestate's <c>ot</c> threshold (2^56 / (2^56 - th)), else 1.
+    /// </summary>
+    public double AdjustedCount { get; init; } = 1;
     /// <summary>Span attributes as a JSON object.</summary>
     public required string Attributes { get; init; }
     /// <summary>Resource attributes as a JSON object.</summary>

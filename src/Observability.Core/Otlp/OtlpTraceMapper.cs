@@ -2,6 +2,7 @@ using System.Text.Json;
 using Google.Protobuf;
 using Google.Protobuf.Collections;
 using Observability.Core.Model;
+using Observability.Core.Sampling;
 using Observability.Core.Semantics;
 using OpenTelemetry.Proto.Collector.Trace.V1;
 using OpenTelemetry.Proto.Common.V1;
@@ -72,6 +73,7 @@ public static class OtlpTraceMapper
         bool? coldStart = null;
         var warmUp = false;
         int? httpStatus = null;
+        double? adjustedCount = null;
         foreach (var kv in span.Attributes)
         {
             switch (kv.Key)
@@ -88,6 +90,7 @@ public static class OtlpTraceMapper
                 case "http.status_code":
                     httpStatus = kv.Value?.ValueCase == AnyValue.ValueOneofCase.IntValue ? (int)kv.Value.IntValue : null;
                     break;
+                case ObsConventions.SamplingAdjustedCount: adjustedCount = AdjustedCount(kv.Value); break;
                 default: break;
             }
         }
@@ -117,6 +120,7 @@ public static class OtlpTraceMapper
             WarmUp = warmUp,
             ColdStartPhase = phase,
             HttpStatusCode = httpStatus,
+            AdjustedCount = adjustedCount ?? ProbabilitySampling.AdjustedCountOf(span.TraceState) ?? 1,
             Attributes = AttributeJson.Of(span.Attributes),
             Resource = resource.Json,
             Events = span.Events.Count == 0 ? "[]" : AttributeJson.Write(span.Events, WriteEvents),
@@ -159,6 +163,20 @@ public static class OtlpTraceMapper
         }
 
         w.WriteEndArray();
+    }
+
+    private const double MaxAdjustedCount = ProbabilitySampling.MaxAdjustedCount;
+
+    /// <summary>An adjusted count attribute, when it is one: a number from 1 (a span stands for at least itself) to 2^56.</summary>
+    private static double? AdjustedCount(AnyValue? value)
+    {
+        double? number = value?.ValueCase switch
+        {
+            AnyValue.ValueOneofCase.DoubleValue => value.DoubleValue,
+            AnyValue.ValueOneofCase.IntValue => value.IntValue,
+            _ => null,
+        };
+        return number is >= 1 and <= MaxAdjustedCount ? number : null;
     }
 
     internal static string? AsString(AnyValue? value) => value?.ValueCase switch

@@ -14,6 +14,7 @@ public static class FaasConventions
     public const string HttpResponseStatusCode = "http.response.status_code";
     public const string HttpRequestMethod = "http.request.method";
     public const string UrlPath = "url.path";
+    public const string HttpRoute = "http.route";
     public const string ExceptionType = "exception.type";
     public const string ExceptionMessage = "exception.message";
     public const string ExceptionStackTrace = "exception.stacktrace";
@@ -30,6 +31,16 @@ public static class ObsConventions
 
     /// <summary>The cold-start phase that spans process start to the app listening; its duration is the init duration.</summary>
     public const string InitPhase = "init";
+
+    /// <summary>
+    /// Double span attribute: how many spans this one stands for, where the tracestate's <c>th</c> cannot say it
+    /// (a span kept because it failed or paid a cold start was exported with probability 1, so it stands for 1
+    /// whatever its trace's threshold). Read before <c>th</c> by the collector.
+    /// </summary>
+    public const string SamplingAdjustedCount = "obs.sampling.adjusted_count";
+
+    /// <summary>String span attribute: why a span the head decision left out was exported anyway ("error", "coldstart").</summary>
+    public const string SamplingKept = "obs.sampling.kept";
 
     /// <summary>Event name of the OTLP log record that carries a failure snapshot.</summary>
     public const string FailureSnapshotEvent = "obs.failure_snapshot";
