@@ -46,9 +46,12 @@ public sealed class CollectorRunner : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<CollectorRunner> StartAsync(string connectionString, Action<CollectorOptions>? configure = null)
+    /// <param name="connectionString">The test database.</param>
+    /// <param name="configure">Settings on top of the test keys and free ports.</param>
+    /// <param name="logLevel">The collector's log level (Warning keeps test output short).</param>
+    public static async Task<CollectorRunner> StartAsync(string connectionString, Action<CollectorOptions>? configure = null, string logLevel = "Warning")
     {
-        var app = CollectorApp.Build(["--Logging:LogLevel:Default=Warning"], o =>
+        var app = CollectorApp.Build([$"--Logging:LogLevel:Default={logLevel}"], o =>
         {
             o.DatabaseUrl = connectionString;
             o.WriteKey = WriteKey;
