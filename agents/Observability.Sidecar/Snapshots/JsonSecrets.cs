@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 
 namespace Observability.Sidecar.Snapshots;
 
@@ -11,7 +10,7 @@ namespace Observability.Sidecar.Snapshots;
 /// paths: a body that parses is rewritten token by token (every string value and name also through the text
 /// rules); anything else (a body cut at the capture cap, JSON inside a log line) is scanned as text.
 /// </summary>
-public static partial class JsonSecrets
+public static class JsonSecrets
 {
     private static readonly JsonWriterOptions WriterOptions = new()
     {
@@ -87,36 +86,79 @@ public static partial class JsonSecrets
     /// <summary>Members with a secret name anywhere in text, their value up to where it ends (or the text does).</summary>
     public static string RedactText(string text)
     {
-        if (!text.Contains('"', StringComparison.Ordinal))
-        {
-            return text;
-        }
-
         StringBuilder? redacted = null;
         var copied = 0;
         var at = 0;
         while (at < text.Length)
         {
-            var match = MemberName().Match(text, at);
-            if (!match.Success)
+            var open = text.IndexOf('"', at);
+            if (open < 0)
             {
                 break;
             }
 
-            var valueStart = match.Index + match.Length;
-            if (valueStart >= text.Length || !SecretNames.IsSecret(Unescape(match.Groups["name"].Value)) || text.AsSpan(valueStart).StartsWith("\"" + Redactor.Mask + "\"", StringComparison.Ordinal))
+            var close = StringEnd(text, open);
+            if (close < 0)
             {
-                at = valueStart;
+                at = open + 1; // not a name: resynchronise on the next quote
+                continue;
+            }
+
+            at = close + 1;
+            var colon = SkipWhitespace(text, close + 1);
+            if (colon >= text.Length || text[colon] != ':')
+            {
+                continue; // a string value, skipped whole so its quotes cannot be taken for names
+            }
+
+            var valueStart = SkipWhitespace(text, colon + 1);
+            if (valueStart >= text.Length || !SecretNames.IsSecret(Unescape(text.Substring(open + 1, close - open - 1))) || text.AsSpan(valueStart).StartsWith(MaskedString, StringComparison.Ordinal))
+            {
                 continue;
             }
 
             var valueEnd = ValueEnd(text, valueStart);
             redacted ??= new StringBuilder(text.Length);
-            redacted.Append(text, copied, valueStart - copied).Append('"').Append(Redactor.Mask).Append('"');
+            redacted.Append(text, copied, valueStart - copied).Append(MaskedString);
             copied = at = valueEnd;
         }
 
         return redacted is null ? text : redacted.Append(text, copied, text.Length - copied).ToString();
+    }
+
+    private const string MaskedString = "\"" + Redactor.Mask + "\"";
+
+    // The closing quote of a string that may be a member name (one line, at most 200 characters), or -1.
+    private static int StringEnd(string text, int open)
+    {
+        var limit = Math.Min(text.Length, open + 202);
+        for (var i = open + 1; i < limit; i++)
+        {
+            switch (text[i])
+            {
+                case '\\':
+                    i++;
+                    break;
+                case '"':
+                    return i > open + 1 ? i : -1;
+                case '\r' or '\n':
+                    return -1;
+                default:
+                    break;
+            }
+        }
+
+        return -1;
+    }
+
+    private static int SkipWhitespace(string text, int at)
+    {
+        while (at < text.Length && char.IsWhiteSpace(text[at]))
+        {
+            at++;
+        }
+
+        return at;
     }
 
     // Where the JSON value starting at `start` ends: a string to its closing quote, an object or array to its
@@ -194,8 +236,4 @@ public static partial class JsonSecrets
             return name;
         }
     }
-
-    // "name": (the name up to 200 characters, escapes allowed, on one line).
-    [GeneratedRegex("\"(?<name>(?:[^\"\\\\\\r\\n]|\\\\.){1,200})\"\\s*:\\s*", RegexOptions.CultureInvariant, 200)]
-    private static partial Regex MemberName();
 }

@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Observability.Sidecar.Snapshots;
 
 /// <summary>
@@ -7,13 +9,15 @@ namespace Observability.Sidecar.Snapshots;
 /// </summary>
 public static class SecretNames
 {
-    // Found anywhere in the name once separators are dropped and case folded: "X-Api-Key" -> "xapikey".
-    private static readonly string[] Words =
-    [
-        "apikey", "accesskey", "privatekey", "secretkey", "signingkey", "masterkey", "accountkey", "sharedkey", "encryptionkey",
-        "secret", "token", "passw", "pwd", "passphrase", "connectionstring", "credential", "signature", "session",
-        "cookie", "bearer", "auth", "sastoken",
-    ];
+    // Found anywhere in the name once separators are dropped and case folded: "X-Api-Key" -> "xapikey". "auth"
+    // apart: it is also in "author".
+    private static readonly SearchValues<string> Words = SearchValues.Create(
+        [
+            "apikey", "accesskey", "privatekey", "secretkey", "signingkey", "masterkey", "accountkey", "sharedkey", "encryptionkey",
+            "secret", "token", "passw", "pwd", "passphrase", "connectionstring", "credential", "signature", "session",
+            "cookie", "bearer", "sastoken",
+        ],
+        StringComparison.Ordinal);
 
     // Whole parts of a name (split at separators and camel case: "userPin" -> "user", "pin"). Short names clouds
     // and apps use for keys and signatures: "sig" (Azure SAS), "key" (Google APIs), "pw", "pin", "otp".
@@ -56,12 +60,9 @@ public static class SecretNames
         }
 
         folded = folded[..length];
-        foreach (var word in Words)
+        if (folded.IndexOfAny(Words) >= 0 || (folded.Contains("auth", StringComparison.Ordinal) && !IsAuthorNotAuthorization(folded)))
         {
-            if (folded.Contains(word, StringComparison.Ordinal) && !(word == "auth" && IsAuthorNotAuthorization(folded)))
-            {
-                return true;
-            }
+            return true;
         }
 
         foreach (var whole in WholeNames)

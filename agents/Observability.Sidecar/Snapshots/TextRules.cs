@@ -12,12 +12,21 @@ namespace Observability.Sidecar.Snapshots;
 /// </summary>
 public static partial class TextRules
 {
-    // Text with none of these (and no token prefix) has nothing the rules could match: most JSON string values.
+    // Text with none of these (and no token prefix or auth scheme) has nothing the rules could match: most JSON
+    // string values, many log lines.
     private static readonly SearchValues<char> Triggers = SearchValues.Create(":=?@\"'");
+    private static readonly SearchValues<string> Schemes = SearchValues.Create(["bearer", "basic", "digest"], StringComparison.OrdinalIgnoreCase);
+
+    // Auth schemes a secret value may start with: "Authorization=Bearer X" masks "Bearer X" whole.
+    private static readonly string[] ValueSchemes = ["Bearer", "Basic", "Digest", "Token", "ApiKey", "SharedAccessSignature"];
+
+    // Where a bare value ends.
+    private static readonly SearchValues<char> BareValueEnd = SearchValues.Create(" \t\r\n\f\v&;,\"'<>(){}[]\\=");
 
     public static string Redact(string text)
     {
-        if (text.Length == 0 || (!CredentialFormats.MayContain(text) && text.AsSpan().IndexOfAny(Triggers) < 0 && !HasScheme(text)))
+        var hasScheme = text.AsSpan().IndexOfAny(Schemes) >= 0;
+        if (text.Length == 0 || (!hasScheme && text.AsSpan().IndexOfAny(Triggers) < 0 && !CredentialFormats.MayContain(text)))
         {
             return text;
         }
@@ -25,17 +34,24 @@ public static partial class TextRules
         text = CredentialFormats.Redact(text);
         text = JsonSecrets.RedactText(text);
         text = Assignments(text);
-        text = QueryInText().Replace(text, m => "?" + QueryStrings.Redact(m.Groups["query"].Value));
-        text = SchemeCredential().Replace(text, m => m.Groups["scheme"].Value + " " + Redactor.Mask);
-        return UrlUserInfo().Replace(text, Redactor.Mask);
+        if (text.Contains('?', StringComparison.Ordinal))
+        {
+            text = QueryInText().Replace(text, m => "?" + QueryStrings.Redact(m.Groups["query"].Value));
+        }
+
+        if (hasScheme)
+        {
+            text = SchemeCredential().Replace(text, m => m.Groups["scheme"].Value + " " + Redactor.Mask);
+        }
+
+        return text.Contains("://", StringComparison.Ordinal) ? UrlUserInfo().Replace(text, "://" + Redactor.Mask + "@") : text;
     }
 
-    private static bool HasScheme(string text) =>
-        text.Contains("bearer", StringComparison.OrdinalIgnoreCase) || text.Contains("basic", StringComparison.OrdinalIgnoreCase) || text.Contains("digest", StringComparison.OrdinalIgnoreCase);
-
     /// <summary>
-    /// <c>name=value</c> and <c>name: value</c> where the name looks secret. The match stops before the value, so a
-    /// value that is itself an assignment (<c>OTEL_EXPORTER_OTLP_HEADERS=Authorization=Bearer KEY</c>) is looked at too.
+    /// <c>name=value</c> and <c>name: value</c> (optionally quoted, also JSON-escaped, optionally after an auth scheme)
+    /// where the name looks secret. Every separator is looked at, so a value that is itself an assignment
+    /// (<c>OTEL_EXPORTER_OTLP_HEADERS=Authorization=Bearer KEY</c>) is too. A scan, not a regular expression: it
+    /// runs over every log line and string value of a snapshot.
     /// </summary>
     private static string Assignments(string text)
     {
@@ -44,53 +60,144 @@ public static partial class TextRules
         var at = 0;
         while (at < text.Length)
         {
-            var match = Assignment().Match(text, at);
-            if (!match.Success)
+            var separator = text.AsSpan(at).IndexOfAny(':', '=');
+            if (separator < 0)
             {
                 break;
             }
 
-            var value = match.Groups["value"];
-            if (!SecretNames.IsSecretInProse(match.Groups["key"].ValueSpan))
+            separator += at;
+            at = separator + 1;
+            if (!IsSecretKeyBefore(text, separator))
             {
-                at = match.Index + match.Length;
                 continue;
             }
 
-            redacted ??= new StringBuilder(text.Length);
-            redacted.Append(text, copied, value.Index - copied);
-            var quote = value.ValueSpan switch
+            var valueStart = separator + 1;
+            while (valueStart < text.Length && text[valueStart] is ' ' or '\t')
+            {
+                valueStart++;
+            }
+
+            var valueEnd = ValueEnd(text, valueStart);
+            if (valueEnd <= valueStart)
+            {
+                continue;
+            }
+
+            var quote = text.AsSpan(valueStart) switch
             {
                 ['\\', '"', ..] => "\\\"",
                 ['"', ..] => "\"",
                 ['\'', ..] => "'",
                 _ => string.Empty,
             };
-            redacted.Append(quote).Append(Redactor.Mask).Append(quote);
-            copied = at = value.Index + value.Length;
+            redacted ??= new StringBuilder(text.Length);
+            redacted.Append(text, copied, valueStart - copied).Append(quote).Append(Redactor.Mask).Append(quote);
+            copied = at = valueEnd;
         }
 
         return redacted is null ? text : redacted.Append(text, copied, text.Length - copied).ToString();
     }
 
-    // The name, an optional closing quote (also JSON-escaped), the separator; the value in a lookahead: an optional
-    // auth scheme, then an escaped-quoted, quoted or bare value (possibly cut off at the end of the text).
-    [GeneratedRegex(
-        "(?<![\\w.-])(?<key>[A-Za-z_][\\w.-]{0,100})\\\\?[\"']?[ \\t]*[:=][ \\t]*"
-        + "(?=(?<value>(?:(?:Bearer|Basic|Digest|Token|ApiKey|SharedAccessSignature)[ \\t]+)?"
-        + "(?:\\\\\"(?:(?!\\\\\")[^\\r\\n])*(?:\\\\\"|$)|\"(?:[^\"\\\\\\r\\n]|\\\\.)*\"?|'[^'\\r\\n]*'?|[^\\s&;,\"'<>(){}\\[\\]\\\\=]+)))",
-        RegexOptions.CultureInvariant | RegexOptions.Multiline,
-        200)]
-    private static partial Regex Assignment();
+    // The name before a separator: spaces, an optional closing quote (JSON-escaped too), then a name of letters,
+    // digits, '_', '.', '-' that starts with a letter or '_', at most 101 characters, not part of a longer word.
+    private static bool IsSecretKeyBefore(string text, int separator)
+    {
+        var end = separator;
+        while (end > 0 && text[end - 1] is ' ' or '\t')
+        {
+            end--;
+        }
+
+        if (end > 0 && text[end - 1] is '"' or '\'')
+        {
+            end--;
+            if (end > 0 && text[end - 1] == '\\')
+            {
+                end--;
+            }
+        }
+
+        var start = end;
+        while (start > 0 && IsNameChar(text[start - 1]) && end - start <= 101)
+        {
+            start--;
+        }
+
+        if (start == end || end - start > 101 || (start > 0 && IsNameChar(text[start - 1])) || !(char.IsLetter(text[start]) || text[start] == '_'))
+        {
+            return false;
+        }
+
+        return SecretNames.IsSecretInProse(text.AsSpan(start, end - start));
+    }
+
+    private static bool IsNameChar(char c) => char.IsLetterOrDigit(c) || c is '_' or '.' or '-';
+
+    // Where the value starting at `start` ends: after an optional auth scheme, a JSON-escaped or plain quoted string
+    // (to its closing quote, or the end of the line when cut off), or a bare word.
+    private static int ValueEnd(string text, int start)
+    {
+        var at = start;
+        foreach (var scheme in ValueSchemes)
+        {
+            if (text.AsSpan(at).StartsWith(scheme, StringComparison.OrdinalIgnoreCase) && at + scheme.Length < text.Length && text[at + scheme.Length] is ' ' or '\t')
+            {
+                at += scheme.Length;
+                while (at < text.Length && text[at] is ' ' or '\t')
+                {
+                    at++;
+                }
+
+                break;
+            }
+        }
+
+        if (at >= text.Length)
+        {
+            return start;
+        }
+
+        var rest = text.AsSpan(at);
+        var lineEnd = rest.IndexOfAny('\r', '\n');
+        lineEnd = lineEnd < 0 ? text.Length : at + lineEnd;
+        if (rest is ['\\', '"', ..])
+        {
+            var close = text.AsSpan(at + 2, lineEnd - at - 2).IndexOf("\\\"", StringComparison.Ordinal);
+            return close < 0 ? lineEnd : at + 2 + close + 2;
+        }
+
+        if (rest is ['"' or '\'', ..])
+        {
+            var quote = rest[0];
+            for (var i = at + 1; i < lineEnd; i++)
+            {
+                if (text[i] == '\\' && quote == '"')
+                {
+                    i++;
+                }
+                else if (text[i] == quote)
+                {
+                    return i + 1;
+                }
+            }
+
+            return lineEnd;
+        }
+
+        var bare = rest.IndexOfAny(BareValueEnd);
+        return bare < 0 ? text.Length : at + bare;
+    }
 
     // A query string in text: after a '?', up to whitespace, a quote, or a fragment.
-    [GeneratedRegex("\\?(?<query>[^\\s\"'<>#\\\\?]+)", RegexOptions.CultureInvariant, 200)]
+    [GeneratedRegex("\\?(?<query>[^\\s\"'<>#\\\\?]+)", RegexOptions.CultureInvariant, Redactor.RegexTimeoutMs)]
     private static partial Regex QueryInText();
 
-    [GeneratedRegex("\\b(?<scheme>Bearer|Basic|Digest)\\s+(?!\\[REDACTED\\])[A-Za-z0-9._~+/=-]{3,}", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 200)]
+    [GeneratedRegex("\\b(?<scheme>Bearer|Basic|Digest)\\s+(?!\\[REDACTED\\])[A-Za-z0-9._~+/=-]{3,}", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, Redactor.RegexTimeoutMs)]
     private static partial Regex SchemeCredential();
 
     // scheme://user:password@host: the whole user information goes (a user name is often a key id).
-    [GeneratedRegex("(?<=://)[^/\\s:@]*:[^\\s@/?#]*(?=@)", RegexOptions.CultureInvariant, 200)]
+    [GeneratedRegex("://[^/\\s:@]*:[^\\s@/?#]*@", RegexOptions.CultureInvariant, Redactor.RegexTimeoutMs)]
     private static partial Regex UrlUserInfo();
 }
