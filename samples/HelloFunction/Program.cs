@@ -166,6 +166,20 @@ app.MapPost("/echo", async (HttpContext context, int? status) =>
     await context.Response.Body.WriteAsync(body.ToArray(), context.RequestAborted);
 });
 
+// Writes each line of the body to stdout, then throws with the last line in the message: a failure whose log
+// lines and exception carry what the caller chose (the redaction tests plant secrets there).
+app.MapPost("/log-then-throw", async (HttpContext context) =>
+{
+    using var reader = new StreamReader(context.Request.Body);
+    var lines = (await reader.ReadToEndAsync(context.RequestAborted)).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    foreach (var line in lines)
+    {
+        Console.WriteLine($"{functionName}: {line}");
+    }
+
+    throw new InvalidOperationException($"failed after logging: {(lines.Length > 0 ? lines[^1] : "nothing")}");
+});
+
 if (initDelayMs > 0)
 {
     // Simulated slow init (e.g. loading a model): the port is not open until this has passed.

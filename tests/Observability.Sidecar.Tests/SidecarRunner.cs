@@ -49,7 +49,7 @@ internal sealed class SidecarRunner : IAsyncDisposable
 
     /// <param name="name">The function name (faas.name, service.name).</param>
     /// <param name="collector">Where spans go; null: an OTLP endpoint where nothing listens.</param>
-    /// <param name="settings">More sidecar settings, as Key=value (e.g. "IdleTimeout=00:00:00.4", "FunctionEnvironment:INIT_DELAY_MS=300").</param>
+    /// <param name="settings">More sidecar settings, as Key=value (e.g. "IdleTimeout=00:00:00.4", "FunctionEnvironment:INIT_DELAY_MS=300"); one starting with "--" is passed as it is (e.g. "--Logging:LogLevel:Default=Information").</param>
     public static Task<SidecarRunner> StartAsync(string name, CollectorRunner? collector, params string[] settings) =>
         StartAsync(name, collector, ["dotnet", Built("samples", "HelloFunction", "HelloFunction.dll")], settings);
 
@@ -94,7 +94,7 @@ internal sealed class SidecarRunner : IAsyncDisposable
             $"--Sidecar:FunctionEnvironment:FUNCTION_NAME={name}",
             "--Logging:LogLevel:Default=Warning",
             .. settings.Any(s => s.StartsWith("Routes:", StringComparison.Ordinal)) ? [] : SampleRoutes.SelectMany(r => new[] { "--route", r }),
-            .. settings.Select(s => "--Sidecar:" + s),
+            .. settings.Select(s => s.StartsWith("--", StringComparison.Ordinal) ? s : "--Sidecar:" + s),
             .. function.Length > 0 ? ["--", .. function] : Array.Empty<string>(),
         ];
         foreach (var arg in args)

@@ -55,9 +55,13 @@ public sealed class CollectorRunner : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     /// <summary>Starts a collector on free ports; with <paramref name="tls"/>, every port serves TLS and the runner's clients trust its CA.</summary>
-    public static async Task<CollectorRunner> StartAsync(string connectionString, Action<CollectorOptions>? configure = null, TestCertificates? tls = null)
+    /// <param name="connectionString">The test database.</param>
+    /// <param name="configure">Settings on top of the test keys and free ports.</param>
+    /// <param name="tls">Certificates for TLS on every port; null: plain http.</param>
+    /// <param name="logLevel">The collector's log level (Warning keeps test output short).</param>
+    public static async Task<CollectorRunner> StartAsync(string connectionString, Action<CollectorOptions>? configure = null, TestCertificates? tls = null, string logLevel = "Warning")
     {
-        var app = CollectorApp.Build(["--Logging:LogLevel:Default=Warning"], o =>
+        var app = CollectorApp.Build([$"--Logging:LogLevel:Default={logLevel}"], o =>
         {
             o.DatabaseUrl = connectionString;
             o.WriteKey = WriteKey;

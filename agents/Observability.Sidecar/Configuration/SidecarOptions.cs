@@ -126,6 +126,12 @@ public sealed class SidecarOptions : IValidatableObject
     [Range(0, 1_048_576)]
     public int SnapshotBodyBytes { get; set; } = 4096;
 
+    /// <summary>
+    /// Keep bodies the redactor cannot read (compressed, binary content types, not UTF-8) in snapshots, as base64 and
+    /// unredacted. Default false: the snapshot says the body was left out, why, and its size.
+    /// </summary>
+    public bool SnapshotBinaryBodies { get; set; }
+
     /// <summary>Failure snapshots taken per minute at most; more are counted and dropped. Default 30; 0 turns snapshots off.</summary>
     [Range(0, 10_000)]
     public int MaxSnapshotsPerMinute { get; set; } = 30;

@@ -246,6 +246,11 @@ public sealed class InvocationProxy(
             span.SetTag(FaasConventions.HttpRoute, route.Template);
         }
 
+        if (http.Request.QueryString.Value is { Length: > 1 } query)
+        {
+            span.SetTag("url.query", QueryStrings.Redact(query[1..])); // without the '?', as the HTTP conventions write it
+        }
+
         span.SetTag("url.scheme", http.Request.Scheme);
         span.SetTag("server.port", http.Connection.LocalPort);
         span.SetTag("network.protocol.version", ProtocolVersion(http.Request.Protocol));

@@ -3,35 +3,57 @@ using System.Text.RegularExpressions;
 namespace Observability.Sidecar.Snapshots;
 
 /// <summary>
-/// Removes secrets from what a failure snapshot captures, before it leaves the sidecar: header values by
-/// name, and in any text (bodies, URLs, log lines, environment values) JSON members and key=value pairs whose
-/// key looks like a secret, bearer tokens, credentials in URLs, and the operator's own patterns.
-/// It works on text rather than parsed JSON because captured bodies are cut at a cap and may not parse.
+/// Removes secrets from what a failure snapshot captures, before it leaves the sidecar. Header values by name;
+/// the sidecar's own secrets (its OTLP header values, its warm-up token) wherever they appear; environment
+/// variables by name, by the sidecar's own settings and by value; bodies as JSON, forms or text; and in every
+/// text the rules of <see cref="TextRules"/> and the operator's own patterns.
 /// </summary>
-public sealed partial class Redactor
+public sealed class Redactor
 {
     public const string Mask = "[REDACTED]";
 
+    /// <summary>
+    /// A backstop against runaway matching, not a budget: the first match of a rule also pays for compiling it
+    /// (measured 180 ms on a loaded 2-core machine), and a timed-out rule costs the whole snapshot.
+    /// </summary>
+    internal const int RegexTimeoutMs = 2000;
+
     private static readonly string[] AlwaysRedactedHeaders = ["Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie"];
+
+    // Variables that name a folder, not a password, though "pwd" is one of the secret words.
+    private static readonly string[] WorkingDirectoryVariables = ["PWD", "OLDPWD"];
 
     private readonly HashSet<string> _headers;
     private readonly Regex[] _patterns;
+    private readonly string[] _ownSecrets;
 
     /// <param name="extraHeaders">More header names whose values are always redacted.</param>
     /// <param name="extraPatterns">Regular expressions whose matches are redacted in all captured text.</param>
-    public Redactor(IEnumerable<string> extraHeaders, IEnumerable<string> extraPatterns)
+    /// <param name="ownSecrets">Values masked wherever they appear: the sidecar's own credentials (<see cref="OwnSecrets"/>).</param>
+    public Redactor(IEnumerable<string> extraHeaders, IEnumerable<string> extraPatterns, IEnumerable<string>? ownSecrets = null)
     {
         _headers = new HashSet<string>(AlwaysRedactedHeaders.Concat(extraHeaders), StringComparer.OrdinalIgnoreCase);
-        _patterns = [.. extraPatterns.Select(p => new Regex(p, RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100)))];
+        _patterns = [.. extraPatterns.Select(p => new Regex(p, RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(RegexTimeoutMs)))];
+        // Longest first, so a value that contains another is masked whole.
+        _ownSecrets = [.. (ownSecrets ?? []).Where(s => s.Length >= OwnSecrets.MinLength).Distinct(StringComparer.Ordinal).OrderByDescending(s => s.Length)];
     }
 
-    /// <summary>Whether a name (header, JSON key, environment variable) looks like it holds a secret.</summary>
-    public static bool IsSecretName(string name) => SecretName().IsMatch(name);
+    /// <summary>Whether a name (header, JSON key, parameter, environment variable) looks like it holds a secret.</summary>
+    public static bool IsSecretName(string name) => SecretNames.IsSecret(name);
 
     public string Header(string name, string value) =>
-        _headers.Contains(name) || IsSecretName(name) ? Mask : Text(value);
+        _headers.Contains(name) || SecretNames.IsSecret(name) ? Mask : Text(value);
 
-    public string EnvironmentVariable(string name, string value) => IsSecretName(name) ? Mask : Text(value);
+    /// <summary>
+    /// A variable of the function's environment: masked whole when its name looks secret, when it is one of the
+    /// sidecar's own settings (<c>Sidecar__*</c>, <c>OTEL_EXPORTER_*</c>, which the function inherits), or when its
+    /// value holds one of the sidecar's own secrets; otherwise its value through the text rules.
+    /// </summary>
+    public string EnvironmentVariable(string name, string value)
+    {
+        var secretName = SecretNames.IsSecret(name) && !WorkingDirectoryVariables.Contains(name, StringComparer.Ordinal);
+        return secretName || OwnSecrets.IsOwnSetting(name) || ContainsOwnSecret(value) ? Mask : Text(value);
+    }
 
     public string Text(string text)
     {
@@ -40,12 +62,12 @@ public sealed partial class Redactor
             return text;
         }
 
-        text = JsonSecretMember().Replace(text, m => m.Groups["key"].Value is var key && key.EndsWith('"')
-            ? key + Mask + "\""
-            : key + "\"" + Mask + "\"");
-        text = KeyValueSecret().Replace(text, m => m.Groups["key"].Value + Mask);
-        text = BearerToken().Replace(text, "${scheme} " + Mask);
-        text = UrlCredentials().Replace(text, "://" + Mask + "@");
+        foreach (var secret in _ownSecrets)
+        {
+            text = text.Replace(secret, Mask, StringComparison.Ordinal);
+        }
+
+        text = TextRules.Redact(text);
         foreach (var pattern in _patterns)
         {
             text = pattern.Replace(text, Mask);
@@ -54,24 +76,37 @@ public sealed partial class Redactor
         return text;
     }
 
-    // Key, secret, token, password, connection string, credentials, private keys, signatures, sessions.
-    private const string SecretWords = "(?:api[_.-]?key|access[_.-]?key|private[_.-]?key|secret|token|passw(?:or)?d|pwd|connection[_.-]?strings?|credential|signature|session|auth)";
+    /// <summary>
+    /// A captured body already known to be UTF-8 text: a complete JSON document token by token, a form by its
+    /// fields, anything else (a JSON body cut at the cap included) as text.
+    /// </summary>
+    public string Body(ReadOnlySpan<byte> bytes, string text, string? contentType, bool truncated)
+    {
+        var type = contentType ?? string.Empty;
+        if (type.Contains("x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase))
+        {
+            return Text(QueryStrings.Redact(text));
+        }
 
-    [GeneratedRegex(SecretWords + "|(?:^|[_.-])key$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
-    private static partial Regex SecretName();
+        var looksJson = type.Contains("json", StringComparison.OrdinalIgnoreCase) || text.AsSpan().TrimStart() is ['{', ..] or ['[', ..];
+        if (looksJson && !truncated && JsonSecrets.RedactParsed(bytes, Text) is { } json)
+        {
+            return json;
+        }
 
-    // "password": "x"  /  "apiKey": 123  (the value, possibly cut off by the capture cap).
-    [GeneratedRegex("(?<key>\"[^\"]*" + SecretWords + "[^\"]*\"\\s*:\\s*\")(?:[^\"\\\\]|\\\\.)*\"?|(?<key>\"[^\"]*" + SecretWords + "[^\"]*\"\\s*:\\s*)(?=[^\\s\"{\\[])[^,}\\]\\s]+", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 100)]
-    private static partial Regex JsonSecretMember();
+        return Text(text);
+    }
 
-    // token=abc in query strings, forms, connection strings and log lines.
-    [GeneratedRegex("(?<key>[\\w.-]*" + SecretWords + "[\\w.-]*\\s*=\\s*)[^&\\s;,\"']+", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 100)]
-    private static partial Regex KeyValueSecret();
+    private bool ContainsOwnSecret(string value)
+    {
+        foreach (var secret in _ownSecrets)
+        {
+            if (value.Contains(secret, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
 
-    [GeneratedRegex("(?<scheme>Bearer|Basic)\\s+[A-Za-z0-9._~+/=-]{8,}", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 100)]
-    private static partial Regex BearerToken();
-
-    // scheme://user:password@host
-    [GeneratedRegex("://[^/\\s:@]+:[^@\\s/]+@", RegexOptions.CultureInvariant, 100)]
-    private static partial Regex UrlCredentials();
+        return false;
+    }
 }

@@ -12,7 +12,16 @@ namespace Observability.Sidecar.Snapshots;
 /// </summary>
 public static class SnapshotDocument
 {
-    public static JsonObject Message(CapturedMessage message, Redactor redactor)
+    // Content types whose bodies are text the redactor reads; any other declared type is binary.
+    private static readonly string[] TextualTypes = ["text/", "json", "xml", "x-www-form-urlencoded", "javascript", "yaml", "csv", "graphql", "multipart/form-data", "html"];
+
+    /// <param name="message">The captured headers and first bytes of the body.</param>
+    /// <param name="redactor">Masks secrets in header values and the body.</param>
+    /// <param name="keepUnreadableBodies">
+    /// Keep bodies the redactor cannot read (compressed, binary, not UTF-8) as base64, unredacted. Off by default:
+    /// the snapshot then says why the body was left out, and keeps its size.
+    /// </param>
+    public static JsonObject Message(CapturedMessage message, Redactor redactor, bool keepUnreadableBodies = false)
     {
         var headers = new JsonObject();
         foreach (var (name, value) in message.Headers)
@@ -24,17 +33,58 @@ public static class SnapshotDocument
         var result = new JsonObject { ["headers"] = headers, ["bodyBytes"] = message.BodyBytes };
         if (message.BodyHead.Length > 0)
         {
-            result["body"] = redactor.Text(BodyText(message.BodyHead, message.ContentType));
-            result["bodyTruncated"] = message.BodyBytes > message.BodyHead.Length;
+            var truncated = message.BodyBytes > message.BodyHead.Length;
+            var text = Unreadable(message) is null ? Utf8Text(message.BodyHead) : null;
+            if (text is not null)
+            {
+                result["body"] = redactor.Body(message.BodyHead, text, message.ContentType, truncated);
+            }
+            else if (keepUnreadableBodies)
+            {
+                result["body"] = $"base64({message.ContentType ?? "binary"}):" + Convert.ToBase64String(message.BodyHead);
+                result["bodyNotRedacted"] = Unreadable(message) ?? "not UTF-8 text";
+            }
+            else
+            {
+                result["bodyOmitted"] = Unreadable(message) ?? "not UTF-8 text";
+            }
+
+            result["bodyTruncated"] = truncated;
         }
 
         return result;
     }
 
-    /// <summary>UTF-8 text as is; anything else (images, protobuf) as base64, so the snapshot stays valid JSON.</summary>
-    public static string BodyText(byte[] head, string? contentType)
+    /// <summary>Why the redactor cannot read a body (compressed, a binary type), or null when it may be text.</summary>
+    public static string? Unreadable(CapturedMessage message)
     {
-        // The cap may cut a multi-byte character: allow up to three bytes of it to be dropped.
+        foreach (var (name, value) in message.Headers)
+        {
+            if (name.Equals("Content-Encoding", StringComparison.OrdinalIgnoreCase) && !value.Trim().Equals("identity", StringComparison.OrdinalIgnoreCase))
+            {
+                return $"compressed ({value.Trim()})";
+            }
+        }
+
+        return message.ContentType is { Length: > 0 } type && !IsTextType(type) ? $"binary ({type})" : null;
+    }
+
+    private static bool IsTextType(string contentType)
+    {
+        foreach (var part in TextualTypes)
+        {
+            if (contentType.Contains(part, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The bytes as UTF-8 text, or null when they are not (the cap may cut a character: up to three bytes of it are dropped).</summary>
+    public static string? Utf8Text(byte[] head)
+    {
         var strict = new UTF8Encoding(false, throwOnInvalidBytes: true);
         for (var cut = 0; cut <= 3 && cut < head.Length; cut++)
         {
@@ -48,7 +98,7 @@ public static class SnapshotDocument
             }
         }
 
-        return $"base64({contentType ?? "binary"}):" + Convert.ToBase64String(head);
+        return null;
     }
 
     /// <summary>A JSON value as an OTLP AnyValue: objects become kvlists, arrays arrays, numbers int or double.</summary>

@@ -52,7 +52,7 @@ public sealed partial class SnapshotService : IAsyncDisposable
         _metrics = metrics;
         _time = time;
         _logger = logger;
-        _redactor = new Redactor(_options.RedactHeaders, _options.RedactPatterns);
+        _redactor = new Redactor(_options.RedactHeaders, _options.RedactPatterns, OwnSecrets.Of(_options, System.Environment.GetEnvironmentVariables()));
         _resource = ResourceAttributes(_options);
         if (_options.EffectiveOtlpEndpoint is { } endpoint && _options.MaxSnapshotsPerMinute > 0)
         {
@@ -175,7 +175,7 @@ public sealed partial class SnapshotService : IAsyncDisposable
 
         if (failure.Method is not null)
         {
-            var request = failure.Request is { } r ? SnapshotDocument.Message(r, _redactor) : [];
+            var request = failure.Request is { } r ? SnapshotDocument.Message(r, _redactor, _options.SnapshotBinaryBodies) : [];
             request["method"] = failure.Method;
             request["url"] = _redactor.Text(failure.Url ?? string.Empty);
             request["protocol"] = failure.Protocol;
@@ -184,7 +184,7 @@ public sealed partial class SnapshotService : IAsyncDisposable
 
         if (failure.Status is { } status)
         {
-            var response = failure.Response is { } r ? SnapshotDocument.Message(r, _redactor) : [];
+            var response = failure.Response is { } r ? SnapshotDocument.Message(r, _redactor, _options.SnapshotBinaryBodies) : [];
             response["status"] = status;
             body["response"] = response;
         }
