@@ -1,4 +1,4 @@
-namespace Observability.Sidecar.Diagnostics;
+namespace Observability.Sidecar.Diagnostics.Pipelines;
 
 /// <summary>
 /// The last exceptions a runtime reported, oldest first. The runtime's exception event has the type and message; the
