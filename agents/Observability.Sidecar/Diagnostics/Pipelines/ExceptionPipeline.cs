@@ -12,6 +12,7 @@ namespace Observability.Sidecar.Diagnostics.Pipelines;
 internal sealed class ExceptionPipeline(Action<RuntimeException> unhandled)
 {
     private const int ExceptionsKept = 50;
+    private const string ZeroTraceId = "00000000000000000000000000000000";
     private readonly ExceptionLog _exceptions = new(ExceptionsKept);
 
     /// <summary>Exceptions the runtime reported at or after <paramref name="sinceUtc"/> (of the last 50), newest last.</summary>
@@ -56,7 +57,10 @@ internal sealed class ExceptionPipeline(Action<RuntimeException> unhandled)
             return;
         }
 
-        var exception = _exceptions.Logged(e.TimeStamp.ToUniversalTime(), type, message, text.Length > 0 ? text : $"{type}: {message}", e.ThreadID);
+        // Activity.Current's trace id when the app logged it (.NET 9 and later): the sidecar passed its traceparent on,
+        // so in a request ASP.NET Core's activity has the invocation span's trace id.
+        var traceId = e.PayloadByName("ActivityTraceId") is string { Length: 32 } id && id != ZeroTraceId ? id : null;
+        var exception = _exceptions.Logged(e.TimeStamp.ToUniversalTime(), type, message, text.Length > 0 ? text : $"{type}: {message}", e.ThreadID, traceId);
 
         // The session asks for Error and above only.
         var level = e.PayloadByName("Level") is int logLevel ? logLevel : (int)LogLevel.Error;
