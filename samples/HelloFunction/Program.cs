@@ -49,7 +49,16 @@ app.MapGet("/healthz", () => "ok");
 // The request headers as the function received them, one "Name: value" a line: what a proxy in front passed on.
 app.MapGet("/headers", (HttpRequest request) => string.Join('\n', request.Headers.Select(h => $"{h.Key}: {h.Value}")));
 
-app.MapGet("/throw", string () => throw new InvalidOperationException($"sample failure: {functionName} was asked to throw"));
+// ?msg= sets the message, ?delay= (ms) waits first: concurrent failures, each with its own exception.
+app.MapGet("/throw", async Task<string> (string? msg, int? delay, CancellationToken ct) =>
+{
+    if (delay > 0)
+    {
+        await Task.Delay(delay.Value, ct);
+    }
+
+    throw new InvalidOperationException(msg ?? $"sample failure: {functionName} was asked to throw");
+});
 
 // Work that fails after the response, as a fire-and-forget job would: the app logs it as unhandled (Critical).
 app.MapPost("/background-failure", (ILoggerFactory loggers) =>

@@ -53,6 +53,10 @@ internal sealed class SidecarRunner : IAsyncDisposable
     public static Task<SidecarRunner> StartAsync(string name, CollectorRunner? collector, params string[] settings) =>
         StartAsync(name, collector, ["dotnet", Built("samples", "HelloFunction", "HelloFunction.dll")], settings);
 
+    /// <summary>The sample gRPC function behind a sidecar speaking h2c.</summary>
+    public static Task<SidecarRunner> StartGrpcAsync(string name, CollectorRunner collector, params string[] settings) =>
+        StartAsync(name, collector, ["dotnet", Built("samples", "GrpcFunction", "GrpcFunction.dll")], ["Http2=true", .. settings]);
+
     /// <summary>The Node.js sample function behind a sidecar.</summary>
     public static Task<SidecarRunner> StartNodeAsync(string name, CollectorRunner collector) =>
         StartAsync(name, collector, ["node", Path.Combine(RepositoryRoot, "samples", "node-hello", "server.js")], []);

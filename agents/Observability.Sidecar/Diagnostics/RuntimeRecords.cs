@@ -5,9 +5,11 @@ namespace Observability.Sidecar.Diagnostics;
 /// event timestamp. <see cref="StackTrace"/>: the exception's full text (Exception.ToString(): type, message, inner
 /// exceptions, stack, as OpenTelemetry's exception.stacktrace has it), known once the app logged the exception through
 /// ILogger (as ASP.NET Core does for unhandled ones), else null. <see cref="ThreadId"/>: the OS thread that threw it.
+/// <see cref="TraceId"/>: the W3C trace id (32 hex digits) of the request it was logged in, from the log event's
+/// ActivityTraceId (.NET 9 and later, when the app had an Activity: ASP.NET Core makes one per request), else null.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1711:Identifiers should not have incorrect suffix", Justification = "A record describing an exception, not an Exception type; the name is part of the agreed surface.")]
-public sealed record RuntimeException(DateTime Time, string Type, string Message, string? StackTrace, int ThreadId);
+public sealed record RuntimeException(DateTime Time, string Type, string Message, string? StackTrace, int ThreadId, string? TraceId = null);
 
 /// <summary>
 /// What the runtime did from its start until the end of the cold start. <see cref="EventsSeen"/> counts the startup

@@ -34,6 +34,7 @@ public sealed class InvocationProxy(
     private static readonly TimeSpan CrashGrace = TimeSpan.FromMilliseconds(500);
 
     private readonly SidecarOptions _options = options.Value;
+    private readonly RequestOverlap _overlap = new(time);
     private readonly string _upstream = $"http://{options.Value.UpstreamHost}:{options.Value.UpstreamPort}/";
     private readonly RouteTable _routes = new(options.Value.Routes);
     private readonly WarmUpGate _warmUps = new(options.Value.WarmUpHeader, options.Value.WarmUpToken);
@@ -64,6 +65,7 @@ public sealed class InvocationProxy(
         }
 
         using var request = supervisor.BeginRequest();
+        using var overlap = _overlap.Begin();
         var warmUp = _warmUps.Admit(http.Request.Headers);
         using var span = StartSpan(http, received, warmUp);
 
@@ -113,9 +115,28 @@ public sealed class InvocationProxy(
             trigger ??= FailureTrigger.ServerError;
         }
 
+        GrpcStatus? grpc = null;
+        if (GrpcStatus.IsGrpc(http.Request))
+        {
+            grpc = GrpcStatus.Read(http);
+            if (span is not null)
+            {
+                GrpcStatus.Tag(span, http.Request.Path.Value ?? "/", grpc);
+            }
+
+            trigger ??= grpc is { IsServerFault: true } ? FailureTrigger.GrpcError : null;
+        }
+
         if (trigger is not null)
         {
-            var failure = Failure(http, span, received, trigger, instance, requestBody, responseBody) with { Error = detail };
+            var failure = Failure(http, span, received, trigger, instance, requestBody, responseBody) with
+            {
+                Error = detail,
+                RequestEnded = time.GetUtcNow().UtcDateTime,
+                OtherRequests = overlap.Others,
+                GrpcStatus = grpc?.Code,
+                GrpcMessage = grpc?.Message,
+            };
             if (trigger is FailureTrigger.Refused or FailureTrigger.Reset)
             {
                 _ = ReportConnectionFailureAsync(failure, instance);

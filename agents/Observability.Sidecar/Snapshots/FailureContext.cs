@@ -13,6 +13,7 @@ public static class FailureTrigger
     public const string NotReady = "not_ready";
     public const string Crash = "crash";
     public const string UnhandledException = "unhandled_exception";
+    public const string GrpcError = "grpc_error";
 }
 
 /// <summary>A captured HTTP message: headers as sent, the first bytes of its body.</summary>
@@ -38,4 +39,11 @@ public sealed record FailureContext
     /// <summary>The proxy's own error (timeout, refused connection), when there was one.</summary>
     public string? Error { get; init; }
     public int? ExitCode { get; init; }
+    /// <summary>When the proxy was done with the request: runtime exceptions after it (plus a little) are not its own.</summary>
+    public DateTime? RequestEnded { get; init; }
+    /// <summary>How many other requests overlapped this one (null: not a request's failure).</summary>
+    public int? OtherRequests { get; init; }
+    /// <summary>The grpc-status a gRPC call ended with, and its grpc-message (decoded).</summary>
+    public int? GrpcStatus { get; init; }
+    public string? GrpcMessage { get; init; }
 }

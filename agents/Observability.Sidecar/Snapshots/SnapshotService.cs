@@ -36,7 +36,7 @@ public sealed partial class SnapshotService : IAsyncDisposable
     private readonly Lock _rateLock = new();
     private readonly Task _worker;
     // Exceptions thrown just before the request was seen as received still belong to it (clocks differ slightly).
-    private static readonly TimeSpan ExceptionLead = TimeSpan.FromMilliseconds(50);
+    internal static readonly TimeSpan ExceptionLead = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan ExceptionWait = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan UnhandledGrace = TimeSpan.FromSeconds(2);
 
@@ -160,7 +160,8 @@ public sealed partial class SnapshotService : IAsyncDisposable
     internal async Task<LogRecord> BuildAsync(FailureContext failure)
     {
         var monitor = failure.Instance is { } i && i.Runtime.IsCompletedSuccessfully ? i.Runtime.Result : null;
-        var exceptions = monitor is null ? [] : await ExceptionsAsync(monitor, failure);
+        var match = monitor is null ? new ExceptionMatch([], null) : await ExceptionsAsync(monitor, failure);
+        var exceptions = match.Exceptions;
         var body = new JsonObject
         {
             ["trigger"] = failure.Trigger,
@@ -192,6 +193,17 @@ public sealed partial class SnapshotService : IAsyncDisposable
         if (failure.Error is { } error)
         {
             body["error"] = _redactor.Text(error);
+        }
+
+        if (failure.GrpcStatus is { } grpcStatus)
+        {
+            body["grpc"] = new JsonObject { ["statusCode"] = grpcStatus, ["status"] = new Proxy.GrpcStatus(grpcStatus, null).Name, ["message"] = failure.GrpcMessage is { } m ? _redactor.Text(m) : null };
+        }
+
+        if (match.How is { } how)
+        {
+            body["exceptionsMatch"] = how;
+            body["concurrentRequests"] = failure.OtherRequests;
         }
 
         if (exceptions.Count > 0)
@@ -250,7 +262,7 @@ public sealed partial class SnapshotService : IAsyncDisposable
         }
 
         // The exception conventions, from the exception most likely at fault: the last one the app logged with its stack.
-        if ((exceptions.LastOrDefault(e => e.StackTrace is not null) ?? (exceptions.Count > 0 ? exceptions[^1] : null)) is { } blamed)
+        if (match.MayBlame && (exceptions.LastOrDefault(e => e.StackTrace is not null) ?? (exceptions.Count > 0 ? exceptions[^1] : null)) is { } blamed)
         {
             record.Attributes.Add(Attribute(FaasConventions.ExceptionType, blamed.Type));
             record.Attributes.Add(Attribute(FaasConventions.ExceptionMessage, _redactor.Text(blamed.Message)));
@@ -271,21 +283,23 @@ public sealed partial class SnapshotService : IAsyncDisposable
     }
 
     /// <summary>
-    /// The runtime's exceptions since the request came in. The runtime reports them a moment later (up to about
-    /// a second, measured), and the stack later still, when the app logs the exception: wait for both, bounded.
+    /// The runtime's exceptions while the request ran, matched to it (<see cref="ExceptionMatch"/>). The runtime reports
+    /// them a moment later (up to about a second, measured), and the stack and trace id later still, when the app logs
+    /// the exception: wait for both, bounded.
     /// </summary>
-    private async Task<IReadOnlyList<RuntimeException>> ExceptionsAsync(RuntimeMonitor monitor, FailureContext failure)
+    private async Task<ExceptionMatch> ExceptionsAsync(RuntimeMonitor monitor, FailureContext failure)
     {
         var since = (failure.RequestReceived ?? failure.Time) - ExceptionLead;
-        var expectOne = failure.Trigger is FailureTrigger.ServerError or FailureTrigger.UnhandledException;
+        var until = failure.RequestEnded is { } ended ? ended + ExceptionLead : DateTime.MaxValue;
+        var traceId = failure.Span != default ? failure.Span.TraceId.ToHexString() : null;
+        var expectOne = failure.Trigger is FailureTrigger.ServerError or FailureTrigger.UnhandledException or FailureTrigger.GrpcError;
         var started = _time.GetTimestamp();
         while (true)
         {
-            var found = monitor.ExceptionsSince(since);
-            var complete = found.Count > 0 && found.Any(e => e.StackTrace is not null);
-            if (complete || (!expectOne && found.Count > 0) || _time.GetElapsedTime(started) >= ExceptionWait)
+            var found = monitor.ExceptionsSince(since).Where(e => e.Time <= until).ToList();
+            if (ExceptionMatch.IsComplete(found, traceId) || (!expectOne && found.Count > 0) || _time.GetElapsedTime(started) >= ExceptionWait)
             {
-                return found;
+                return ExceptionMatch.Of(found, traceId, failure.OtherRequests);
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(100), _time);

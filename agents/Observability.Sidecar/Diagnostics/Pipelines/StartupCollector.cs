@@ -1,7 +1,7 @@
 using Microsoft.Diagnostics.Tracing;
 using Microsoft.Diagnostics.Tracing.Parsers.Clr;
 
-namespace Observability.Sidecar.Diagnostics;
+namespace Observability.Sidecar.Diagnostics.Pipelines;
 
 /// <summary>
 /// Turns the verbose startup session (loader, JIT, GC) into a <see cref="StartupProfile"/>. Its handlers run on that
