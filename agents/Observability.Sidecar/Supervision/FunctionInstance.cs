@@ -56,6 +56,15 @@ public sealed class FunctionInstance
 
     public void MarkExited(int? exitCode) => _exited.TrySetResult(exitCode);
 
+    /// <summary>Ends the runtime monitor's sessions; its exceptions and GC figures stay readable for a crash snapshot.</summary>
+    internal async Task StopRuntimeMonitorAsync()
+    {
+        if (await Runtime is { } monitor)
+        {
+            await monitor.DisposeAsync();
+        }
+    }
+
     /// <summary>When the last failure snapshot of this process was asked for (the request time it concerns).</summary>
     public DateTime? LastFailureReported { get; private set; }
 
