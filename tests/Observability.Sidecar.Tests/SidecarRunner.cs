@@ -124,7 +124,7 @@ internal sealed class SidecarRunner : IAsyncDisposable
         return runner;
     }
 
-    private static string RepositoryRoot
+    public static string RepositoryRoot
     {
         get
         {

@@ -91,8 +91,8 @@ internal sealed partial class AttachedFunction : IFunctionSource
                 continue;
             }
 
-            var start = ProcFs.StartTime(process, listening);
-            var instance = new FunctionInstance(process, start, startRequested: null, ProcFs.ReadEnvironment(process.Id)) { CanBeCold = start >= _started };
+            var start = ProcFs.StartTime(process, listening.At);
+            var instance = new FunctionInstance(process, start, startRequested: null, ProcFs.ReadEnvironment(process.Id)) { CanBeCold = start >= _started, ProcessStartUncertainty = LaunchClock.KernelTick };
             instance.MarkListening(listening);
             if (_options.RuntimeDiagnostics)
             {

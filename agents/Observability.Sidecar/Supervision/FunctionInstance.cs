@@ -50,7 +50,17 @@ public sealed class FunctionInstance
 
     public bool IsListening => _listening.Task.IsCompletedSuccessfully;
 
-    public void MarkListening(DateTime at) => _listening.TrySetResult(at);
+    /// <summary>How far <see cref="Listening"/> may be off either way (see <see cref="ListeningProbe"/>); zero when not measured.</summary>
+    public TimeSpan ListeningUncertainty { get; private set; }
+
+    /// <summary>How far <see cref="ProcessStart"/> may be off either way (see <see cref="LaunchClock"/>); zero when not measured.</summary>
+    public TimeSpan ProcessStartUncertainty { get; init; }
+
+    public void MarkListening(Moment at)
+    {
+        ListeningUncertainty = at.Uncertainty;
+        _listening.TrySetResult(at.At);
+    }
 
     public void MarkFailed(Exception reason) => _listening.TrySetException(reason);
 

@@ -8,9 +8,10 @@ using Observability.Sidecar.Diagnostics;
 namespace Observability.Sidecar.Supervision;
 
 /// <summary>
-/// Supervise mode: starts the function as a child process (so its start time is exact), gives it PORT, keeps
-/// the tail of its output, waits for its port to accept, restarts it after a crash with backoff, and, with an
-/// idle timeout, stops it when idle and starts it again on the next request (scale to zero).
+/// Supervise mode: starts the function as a child process (so its start time is known on the sidecar's own
+/// clock, see <see cref="LaunchClock"/>), gives it PORT, keeps the tail of its output, waits for its port to
+/// accept, restarts it after a crash with backoff, and, with an idle timeout, stops it when idle and starts it
+/// again on the next request (scale to zero).
 /// </summary>
 internal sealed partial class SupervisedFunction : IFunctionSource
 {
@@ -143,14 +144,17 @@ internal sealed partial class SupervisedFunction : IFunctionSource
 
         var environment = info.Environment.Where(kv => kv.Value is not null).ToDictionary(kv => kv.Key, kv => kv.Value!, StringComparer.Ordinal);
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        var launched = _time.GetUtcNow().UtcDateTime;
+        var beforeLaunch = _time.GetUtcNow().UtcDateTime;
         if (!process.Start())
         {
             throw new InvalidOperationException($"Could not start the function: {_options.Command[0]}");
         }
 
-        var instance = new FunctionInstance(process, ProcFs.StartTime(process, launched), startRequested, environment)
+        var afterLaunch = _time.GetUtcNow().UtcDateTime;
+        var started = LaunchClock.ProcessStart(ProcFs.StartTime(process, afterLaunch), beforeLaunch, afterLaunch);
+        var instance = new FunctionInstance(process, started.At, startRequested, environment)
         {
+            ProcessStartUncertainty = started.Uncertainty,
             Output = new FunctionOutput([("stdout", PipeOf(process.StandardOutput), OwnStandardOutput), ("stderr", PipeOf(process.StandardError), OwnStandardError)], _context.Logs, _time),
         };
         process.Exited += (_, _) => _ = OnExitedAsync(instance);
