@@ -16,7 +16,7 @@ namespace Observability.Sidecar.Telemetry;
 public sealed partial class SpanSpoolReplay : IAsyncDisposable
 {
     private const string LeaseTimeFormat = "yyyy-MM-ddTHHmmss.fffffffZ"; // the exporter's own (PersistentStorageHelper)
-    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(15); // longer than a send may take (10 s)
     private static readonly TimeSpan Pass = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
 
