@@ -156,19 +156,30 @@ public static class SidecarApp
     }
 
     /// <summary>Starts the function with the sidecar and stops it (and flushes spans) when the sidecar stops.</summary>
-    private sealed class SupervisorLifetime(FunctionSupervisor supervisor, SnapshotService snapshots, SpanExport spans) : IHostedService
+    private sealed class SupervisorLifetime(FunctionSupervisor supervisor, SnapshotService snapshots, SpanExport spans, IOptions<SidecarOptions> options, SidecarMetrics metrics, TimeProvider time, ILogger<SpanSpoolReplay> logger) : IHostedService
     {
+        // None without a collector or a spool.
+        private readonly SpanSpoolReplay? _replay = options.Value is { EffectiveOtlpEndpoint: { } otlp, EffectiveSpoolDirectory: { } spool }
+            ? new SpanSpoolReplay(otlp, options.Value.EffectiveOtlpHeaders, spool, metrics, time, logger)
+            : null;
+
         public async Task StartAsync(CancellationToken cancellationToken)
         {
             await Task.Yield(); // the rest runs beside the server's start (ServicesStartConcurrently)
             await supervisor.StartAsync(cancellationToken);
             await spans.Ready; // a span pipeline that could not be built stops the sidecar at start, as a bad setting does
+            _replay?.Start(); // what an earlier run left in the spool goes out now, not at the exporter's next pass
         }
 
         public async Task StopAsync(CancellationToken cancellationToken)
         {
             await supervisor.DisposeAsync();
             await snapshots.DisposeAsync();
+            if (_replay is not null)
+            {
+                await _replay.DisposeAsync();
+            }
+
             spans.Flush();
         }
     }

@@ -65,6 +65,10 @@ internal sealed class SidecarRunner : IAsyncDisposable
     public static Task<SidecarRunner> StartCommandAsync(string name, CollectorRunner collector, string[] command, params string[] settings) =>
         StartAsync(name, collector, command, settings);
 
+    /// <summary>The sample .NET function behind a sidecar on a given proxy port (a restarted sidecar keeps its port).</summary>
+    public static Task<SidecarRunner> StartOnPortAsync(string name, int port, params string[] settings) =>
+        StartAsync(name, null, ["dotnet", Built("samples", "HelloFunction", "HelloFunction.dll")], settings, port: port);
+
     /// <summary>Attach mode: a sidecar in front of a function already running (or to come) on a port.</summary>
     public static Task<SidecarRunner> StartAttachedAsync(string name, CollectorRunner collector, int upstreamPort) =>
         StartAsync(name, collector, [], [], upstreamPort);
@@ -82,9 +86,9 @@ internal sealed class SidecarRunner : IAsyncDisposable
         return process;
     }
 
-    private static async Task<SidecarRunner> StartAsync(string name, CollectorRunner? collector, string[] function, string[] settings, int? upstreamPort = null)
+    private static async Task<SidecarRunner> StartAsync(string name, CollectorRunner? collector, string[] function, string[] settings, int? upstreamPort = null, int? port = null)
     {
-        var port = LocalPostgres.FreePort();
+        port ??= LocalPostgres.FreePort();
         var adminPort = LocalPostgres.FreePort();
         var (program, prefix) = Executable;
         var info = new ProcessStartInfo(program) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
@@ -112,7 +116,7 @@ internal sealed class SidecarRunner : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var runner = new SidecarRunner(process, output, port, adminPort);
+        var runner = new SidecarRunner(process, output, port.Value, adminPort);
         await Poll.UntilAsync(
             async () =>
             {
@@ -136,7 +140,7 @@ internal sealed class SidecarRunner : IAsyncDisposable
         return runner;
     }
 
-    private static string RepositoryRoot
+    public static string RepositoryRoot
     {
         get
         {
@@ -164,6 +168,13 @@ internal sealed class SidecarRunner : IAsyncDisposable
     {
         var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
         return Path.Combine(RepositoryRoot, folder, project, "bin", configuration, "net10.0", file);
+    }
+
+    /// <summary>SIGKILL to the sidecar and its function, as an out-of-memory kill or a node failure would.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
     }
 
     /// <remarks>Idempotent: a test may stop the sidecar early (to flush its spans) inside an await using.</remarks>

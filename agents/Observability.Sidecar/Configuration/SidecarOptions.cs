@@ -107,8 +107,10 @@ public sealed class SidecarOptions : IValidatableObject
     public string? OtlpCertificate { get; set; }
 
     /// <summary>
-    /// Folder where spans that could not be exported wait (the OTLP exporter's disk retry, replayed every
-    /// 60 s). Created owner-only (0700). Default: a folder per instance under the temp folder; "" turns it off.
+    /// Folder where spans and failure snapshots that could not be exported wait, replayed as soon as the collector
+    /// answers, also by the next run of the sidecar. Created owner-only (0700). Default: under the temp folder,
+    /// obs-sidecar-spool/FUNCTION-HOST-PORT (function name, host name, proxy port): the same for every run of this
+    /// sidecar, apart from any other function's or port's. "" turns it off.
     /// </summary>
     public string? SpoolDirectory { get; set; }
 
@@ -165,7 +167,7 @@ public sealed class SidecarOptions : IValidatableObject
     public bool Supervises => Command.Count > 0;
 
     public string EffectiveDumpDirectory => DumpDirectory
-        ?? Path.Combine(EffectiveSpoolDirectory ?? Path.Combine(Path.GetTempPath(), "obs-sidecar-spool", $"{FunctionName}-{Instance}"), "dumps");
+        ?? Path.Combine(EffectiveSpoolDirectory ?? Path.Combine(Path.GetTempPath(), "obs-sidecar-spool", SpoolName), "dumps");
 
     public Uri? EffectiveOtlpEndpoint => OtlpEndpoint
         ?? (Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT") is { Length: > 0 } env ? new Uri(env) : null);
@@ -185,7 +187,7 @@ public sealed class SidecarOptions : IValidatableObject
 
     public string? EffectiveSpoolDirectory => SpoolDirectory switch
     {
-        null => Path.Combine(Path.GetTempPath(), "obs-sidecar-spool", $"{FunctionName}-{Instance}"),
+        null => Path.Combine(Path.GetTempPath(), "obs-sidecar-spool", SpoolName),
         "" => null,
         var dir => dir,
     };
@@ -193,7 +195,13 @@ public sealed class SidecarOptions : IValidatableObject
     /// <summary>Where undelivered snapshots wait: in the spool, or a folder of their own when the span spool is off.</summary>
     public string SnapshotSpoolDirectory => EffectiveSpoolDirectory is { } spool
         ? Path.Combine(spool, "snapshots")
-        : Path.Combine(Path.GetTempPath(), "obs-sidecar-snapshots", $"{FunctionName}-{Instance}");
+        : Path.Combine(Path.GetTempPath(), "obs-sidecar-snapshots", SpoolName);
+
+    /// <summary>
+    /// Names the default spool folders: stable across restarts (unlike Instance, which holds the process id), so a
+    /// sidecar killed during an outage is replayed by its next run; distinct per function and proxy port on a host.
+    /// </summary>
+    private string SpoolName => string.Join('_', $"{FunctionName}-{Environment.MachineName}-{Port}".Split(Path.GetInvalidFileNameChars()));
 
     private const string OtlpHeadersVariable = "OTEL_EXPORTER_OTLP_HEADERS";
 

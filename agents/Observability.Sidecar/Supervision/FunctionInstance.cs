@@ -50,11 +50,30 @@ public sealed class FunctionInstance
 
     public bool IsListening => _listening.Task.IsCompletedSuccessfully;
 
-    public void MarkListening(DateTime at) => _listening.TrySetResult(at);
+    /// <summary>How far <see cref="Listening"/> may be off either way (see <see cref="ListeningProbe"/>); zero when not measured.</summary>
+    public TimeSpan ListeningUncertainty { get; private set; }
+
+    /// <summary>How far <see cref="ProcessStart"/> may be off either way (see <see cref="LaunchClock"/>); zero when not measured.</summary>
+    public TimeSpan ProcessStartUncertainty { get; init; }
+
+    public void MarkListening(Moment at)
+    {
+        ListeningUncertainty = at.Uncertainty;
+        _listening.TrySetResult(at.At);
+    }
 
     public void MarkFailed(Exception reason) => _listening.TrySetException(reason);
 
     public void MarkExited(int? exitCode) => _exited.TrySetResult(exitCode);
+
+    /// <summary>Ends the runtime monitor's sessions; its exceptions and GC figures stay readable for a crash snapshot.</summary>
+    internal async Task StopRuntimeMonitorAsync()
+    {
+        if (await Runtime is { } monitor)
+        {
+            await monitor.DisposeAsync();
+        }
+    }
 
     /// <summary>When the last failure snapshot of this process was asked for (the request time it concerns).</summary>
     public DateTime? LastFailureReported { get; private set; }

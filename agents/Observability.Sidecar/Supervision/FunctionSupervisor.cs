@@ -1,63 +1,28 @@
-using System.Diagnostics;
-using System.IO.Pipes;
-using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Observability.Sidecar.Configuration;
-using Observability.Sidecar.Diagnostics;
 using Observability.Sidecar.Telemetry;
 
 namespace Observability.Sidecar.Supervision;
 
 /// <summary>
-/// Supervise mode: starts the function as a child process (so its start time is exact), gives it PORT,
-/// keeps the tail of its output, waits for its port to accept, restarts it after a crash with backoff,
-/// and, with an idle timeout, stops it when idle and starts it again on the next request (scale to zero).
-/// Attach mode: waits for a process it did not start to accept on the upstream port, finds it through
-/// /proc (or takes --pid), reads its start time and environment there, and follows it until it exits.
+/// The function as the rest of the sidecar sees it, whichever way its processes come: launched by the sidecar
+/// (<see cref="SupervisedFunction"/>, when a command is given) or found already running
+/// (<see cref="AttachedFunction"/>). Raises one event when a process starts or is found, one when it ends.
 /// </summary>
-public sealed partial class FunctionSupervisor : IAsyncDisposable
+public sealed class FunctionSupervisor : IAsyncDisposable
 {
-    private const int SigTerm = 15;
-    private static readonly TimeSpan ReadinessPoll = TimeSpan.FromMilliseconds(5);
-
-    private static readonly TimeSpan OutputEndWait = TimeSpan.FromMilliseconds(200);
-
-    // Where the function's output goes on to (FunctionOutput writes whole lines, one write per batch).
-    private static readonly Stream OwnStandardOutput = Console.OpenStandardOutput();
-    private static readonly Stream OwnStandardError = Console.OpenStandardError();
-
-    // A .NET runtime connects to the diagnostics port within milliseconds of starting; anything else never does.
-    private static readonly TimeSpan RuntimeConnectTimeout = TimeSpan.FromSeconds(5);
-
-    private readonly SidecarOptions _options;
-    private readonly SidecarMetrics _metrics;
-    private readonly TimeProvider _time;
-    private readonly ILogger<FunctionSupervisor> _logger;
-    private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly CancellationTokenSource _disposed = new();
-    private readonly DateTime _started;
-    private readonly ILoggerFactory _loggers;
-    private int _launches;
-    private bool _scaledToZero;
-    private FunctionInstance? _current;
-    private TaskCompletionSource<FunctionInstance> _attached = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _crashesInARow;
-    private int _inFlight;
+    private readonly IFunctionSource _source;
     private int _stopping;
-    private long _lastActivity;
 
     public FunctionSupervisor(IOptions<SidecarOptions> options, LogTail logs, SidecarMetrics metrics, TimeProvider time, ILogger<FunctionSupervisor> logger, ILoggerFactory loggers)
     {
-        _loggers = loggers;
-        _options = options.Value;
         Logs = logs;
-        _metrics = metrics;
-        _time = time;
-        _logger = logger;
-        _lastActivity = time.GetTimestamp();
-        _started = time.GetUtcNow().UtcDateTime;
+        var context = new SupervisionContext(
+            options.Value, metrics, time, logs, logger, loggers, new ListeningProbe(options.Value, time),
+            instance => Started?.Invoke(instance),
+            (instance, exitCode) => Exited?.Invoke(instance, exitCode));
+        _source = options.Value.Supervises ? new SupervisedFunction(context) : new AttachedFunction(context);
     }
 
     /// <summary>Raised when a function process is started (supervise mode) or found (attach mode).</summary>
@@ -69,493 +34,32 @@ public sealed partial class FunctionSupervisor : IAsyncDisposable
     public LogTail Logs { get; }
 
     /// <summary>The running instance, if any.</summary>
-    public FunctionInstance? Current => Volatile.Read(ref _current);
+    public FunctionInstance? Current => _source.Current;
 
     /// <summary>
     /// Stopped after the idle timeout, to be started by the next request: the sidecar can serve (it waits for
     /// the start), so it stays ready; a probe failing now would take away the traffic that wakes the function.
     /// </summary>
-    public bool ScaledToZero => Volatile.Read(ref _scaledToZero) && Current is null;
+    public bool ScaledToZero => _source.ScaledToZero;
 
-    /// <summary>Starts the function at sidecar start (supervise mode), without waiting for it.</summary>
-    public async Task StartAsync(CancellationToken ct)
-    {
-        if (!_options.Supervises)
-        {
-            _ = AttachLoopAsync();
-            return;
-        }
-
-        await _gate.WaitAsync(ct);
-        try
-        {
-            _current ??= Launch(startRequested: null);
-        }
-        finally
-        {
-            _gate.Release();
-        }
-
-        if (_options.IdleTimeout is { } idle)
-        {
-            _ = WatchIdleAsync(idle);
-        }
-    }
+    /// <summary>Starts the function (supervise mode) or starts looking for it (attach mode), without waiting for it.</summary>
+    public Task StartAsync(CancellationToken ct) => _source.StartAsync(ct);
 
     /// <summary>
     /// The instance to send a request to once it accepts connections: starts a stopped function (scale from
     /// zero), waits for a starting one. Throws <see cref="TimeoutException"/> after ReadyTimeout.
     /// </summary>
-    public async Task<FunctionInstance> ReadyInstanceAsync(DateTime requestReceived, CancellationToken ct)
-    {
-        var instance = Current;
-        if (instance is null && !_options.Supervises)
-        {
-            instance = await Volatile.Read(ref _attached).Task.WaitAsync(_options.ReadyTimeout, _time, ct);
-        }
-        else if (instance is null)
-        {
-            await _gate.WaitAsync(ct);
-            try
-            {
-                // Off the request's thread: with inline I/O that is an epoll thread, and fork/exec blocks it.
-                instance = _current ??= await Task.Run(() => Launch(startRequested: requestReceived), ct);
-            }
-            finally
-            {
-                _gate.Release();
-            }
-        }
-
-        if (!instance.IsListening)
-        {
-            await instance.Listening.WaitAsync(_options.ReadyTimeout, _time, ct);
-        }
-
-        return instance;
-    }
+    public Task<FunctionInstance> ReadyInstanceAsync(DateTime requestReceived, CancellationToken ct) => _source.ReadyInstanceAsync(requestReceived, ct);
 
     /// <summary>Marks a request in flight, so an idle stop never cuts one off.</summary>
-    public IDisposable BeginRequest()
-    {
-        Interlocked.Increment(ref _inFlight);
-        Interlocked.Exchange(ref _lastActivity, _time.GetTimestamp());
-        return new RequestScope(this);
-    }
+    public IDisposable BeginRequest() => _source.BeginRequest();
 
-    private FunctionInstance Launch(DateTime? startRequested)
-    {
-        Volatile.Write(ref _scaledToZero, false);
-        var info = new ProcessStartInfo(_options.Command[0])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in _options.Command.Skip(1))
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        foreach (var name in OwnEnvironment.Variables)
-        {
-            info.Environment.Remove(name);
-        }
-
-        foreach (var (name, value) in _options.FunctionEnvironment)
-        {
-            info.Environment[name] = value;
-        }
-
-        info.Environment["PORT"] = _options.UpstreamPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        // Listen before the child starts: its runtime connects at its first instruction and waits for us.
-        var monitor = _options.RuntimeDiagnostics
-            ? RuntimeMonitor.Listen(Path.Combine(Path.GetTempPath(), $"obs-sidecar-{Environment.ProcessId}-{Interlocked.Increment(ref _launches)}.sock"), _loggers.CreateLogger<RuntimeMonitor>(), _time)
-            : null;
-        foreach (var (name, value) in monitor?.ChildEnvironment ?? new Dictionary<string, string>())
-        {
-            info.Environment[name] = value;
-        }
-
-        var environment = info.Environment.Where(kv => kv.Value is not null).ToDictionary(kv => kv.Key, kv => kv.Value!, StringComparer.Ordinal);
-        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        var launched = _time.GetUtcNow().UtcDateTime;
-        if (!process.Start())
-        {
-            throw new InvalidOperationException($"Could not start the function: {_options.Command[0]}");
-        }
-
-        var instance = new FunctionInstance(process, ProcessStartTime(process, launched), startRequested, environment)
-        {
-            Output = new FunctionOutput([("stdout", PipeOf(process.StandardOutput), OwnStandardOutput), ("stderr", PipeOf(process.StandardError), OwnStandardError)], Logs, _time),
-        };
-        process.Exited += (_, _) => _ = OnExitedAsync(instance);
-        if (monitor is not null)
-        {
-            instance.Runtime = StartMonitorAsync(monitor, instance);
-        }
-
-        _metrics.FunctionStarts.Inc();
-        _metrics.FunctionUp.Set(1);
-        LogStarted(process.Id, _options.Command[0]);
-        _ = WaitUntilListeningAsync(instance);
-        Started?.Invoke(instance);
-        return instance;
-    }
-
-    private async Task WaitUntilListeningAsync(FunctionInstance instance)
-    {
-        if (await PollUntilAcceptingAsync(() => !instance.Process.HasExited) is { } listening)
-        {
-            instance.MarkListening(listening);
-            // The idle clock starts when the function is ready, not when it was launched.
-            Interlocked.Exchange(ref _lastActivity, _time.GetTimestamp());
-            Interlocked.Exchange(ref _crashesInARow, 0);
-            return;
-        }
-
-        instance.MarkFailed(new InvalidOperationException("the function exited before it accepted connections"));
-    }
-
-    /// <summary>Connects to the upstream port every 5 ms until it accepts (the time it did) or <paramref name="keepTrying"/> says stop.</summary>
-    private async Task<DateTime?> PollUntilAcceptingAsync(Func<bool> keepTrying)
-    {
-        while (!_disposed.IsCancellationRequested && keepTrying())
-        {
-            try
-            {
-                using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                await socket.ConnectAsync(_options.UpstreamHost, _options.UpstreamPort, _disposed.Token);
-                // A TCP self-connect (source port == the port probed) is not the function listening.
-                if (!Equals(socket.LocalEndPoint, socket.RemoteEndPoint))
-                {
-                    return _time.GetUtcNow().UtcDateTime;
-                }
-            }
-            catch (SocketException)
-            {
-                await Task.Delay(ReadinessPoll, _time);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-        }
-
-        return null;
-    }
-
-    /// <summary>
-    /// Attach mode: each time the function's port starts accepting, find the process behind it and follow it
-    /// until it exits (a container restart brings a new one). Its first request is cold only if it started
-    /// after the sidecar: a process that was already serving has paid its cold start before we could see it.
-    /// </summary>
-    private async Task AttachLoopAsync()
-    {
-        while (!_disposed.IsCancellationRequested)
-        {
-            if (await PollUntilAcceptingAsync(() => true) is not { } listening)
-            {
-                return;
-            }
-
-            var pid = _options.Pid ?? ProcFs.FindListeningPid(_options.UpstreamPort);
-            Process? process = null;
-            try
-            {
-                process = pid is { } p ? Process.GetProcessById(p) : null;
-            }
-            catch (ArgumentException)
-            {
-                // Exited since.
-            }
-
-            if (process is null)
-            {
-                // Someone accepts, but not a process we can see (another pid namespace, or gone): look again later.
-                LogNotFound(_options.UpstreamPort);
-                await Task.Delay(TimeSpan.FromSeconds(1), _time, _disposed.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                continue;
-            }
-
-            var start = ProcessStartTime(process, listening);
-            var instance = new FunctionInstance(process, start, startRequested: null, ProcFs.ReadEnvironment(process.Id)) { CanBeCold = start >= _started };
-            instance.MarkListening(listening);
-            if (_options.RuntimeDiagnostics)
-            {
-                instance.Runtime = RuntimeMonitor.AttachAsync(process.Id, _loggers.CreateLogger<RuntimeMonitor>(), _time, _disposed.Token);
-            }
-
-            Volatile.Write(ref _current, instance);
-            Started?.Invoke(instance);
-            _attached.TrySetResult(instance);
-            _metrics.FunctionStarts.Inc();
-            _metrics.FunctionUp.Set(1);
-            LogAttached(process.Id);
-
-            await WatchUntilExitAsync(process.Id, start);
-
-            Volatile.Write(ref _attached, new TaskCompletionSource<FunctionInstance>(TaskCreationOptions.RunContinuationsAsynchronously));
-            Volatile.Write(ref _current, null);
-            _metrics.FunctionUp.Set(0);
-            if (_disposed.IsCancellationRequested)
-            {
-                return;
-            }
-
-            instance.MarkExited(null);
-            await StopMonitorAsync(instance);
-            _metrics.FunctionCrashes.Inc();
-            LogExited(process.Id, -1);
-            Exited?.Invoke(instance, null);
-        }
-    }
-
-    /// <summary>
-    /// Waits for the child's runtime to connect (a .NET function does at once; anything else never does), then
-    /// monitors it. Gives up when the child exits first. Null: not monitored.
-    /// </summary>
-    private async Task<RuntimeMonitor?> StartMonitorAsync(RuntimeMonitor monitor, FunctionInstance instance)
-    {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(_disposed.Token);
-        var start = monitor.StartAsync(instance.Process.Id, RuntimeConnectTimeout, stop.Token);
-        if (await Task.WhenAny(start, instance.Exited) != start)
-        {
-            await stop.CancelAsync();
-        }
-
-        try
-        {
-            if (await start)
-            {
-                return monitor;
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // The function exited before its runtime connected, or the sidecar is stopping.
-        }
-
-        await monitor.DisposeAsync();
-        return null;
-    }
-
-    private static async Task StopMonitorAsync(FunctionInstance instance)
-    {
-        // Its exceptions and GC figures stay readable for a crash snapshot; only the sessions end.
-        if (await instance.Runtime is { } monitor)
-        {
-            await monitor.DisposeAsync();
-        }
-    }
-
-    // Not our child: no exit event, so look every 250 ms.
-    private async Task WatchUntilExitAsync(int pid, DateTime start)
-    {
-        using var watch = new PeriodicTimer(TimeSpan.FromMilliseconds(250), _time);
-        try
-        {
-            while (ProcFs.IsAlive(pid, start) && await watch.WaitForNextTickAsync(_disposed.Token))
-            {
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // Shutting down.
-        }
-    }
-
-    private async Task OnExitedAsync(FunctionInstance instance)
-    {
-        var code = instance.Process.ExitCode;
-        instance.MarkFailed(new InvalidOperationException($"the function exited with code {code}"));
-        instance.MarkExited(code);
-        await StopMonitorAsync(instance);
-        await _gate.WaitAsync();
-        try
-        {
-            if (!ReferenceEquals(_current, instance))
-            {
-                return;
-            }
-
-            _current = null;
-            _metrics.FunctionUp.Set(0);
-            // An instance stopped for idleness is no longer current, so it returned above.
-            if (_disposed.IsCancellationRequested)
-            {
-                return;
-            }
-
-            _metrics.FunctionCrashes.Inc();
-            LogExited(instance.Process.Id, code);
-            Exited?.Invoke(instance, code);
-        }
-        finally
-        {
-            _gate.Release();
-        }
-
-        // Restart eagerly after a crash so the next request finds it warming; back off when it keeps crashing.
-        var crashes = Interlocked.Increment(ref _crashesInARow);
-        var delay = TimeSpan.FromMilliseconds(Math.Min(30_000, _options.RestartBackoff.TotalMilliseconds * Math.Pow(2, crashes - 1)));
-        try
-        {
-            await Task.Delay(delay, _time, _disposed.Token);
-            await _gate.WaitAsync(_disposed.Token);
-            try
-            {
-                _current ??= Launch(startRequested: null);
-            }
-            finally
-            {
-                _gate.Release();
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // Shutting down.
-        }
-    }
-
-    private async Task WatchIdleAsync(TimeSpan idle)
-    {
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(Math.Max(10, idle.TotalMilliseconds / 10)), _time);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(_disposed.Token))
-            {
-                if (Current is { IsListening: true } instance && Volatile.Read(ref _inFlight) == 0
-                    && _time.GetElapsedTime(Interlocked.Read(ref _lastActivity)) >= idle)
-                {
-                    await StopForIdleAsync(instance);
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // Shutting down.
-        }
-    }
-
-    private async Task StopForIdleAsync(FunctionInstance instance)
-    {
-        await _gate.WaitAsync();
-        try
-        {
-            if (!ReferenceEquals(_current, instance) || Volatile.Read(ref _inFlight) > 0)
-            {
-                return;
-            }
-
-            _current = null;
-            Volatile.Write(ref _scaledToZero, true);
-            _metrics.FunctionUp.Set(0);
-            _metrics.IdleStops.Inc();
-            LogIdleStop(instance.Process.Id);
-        }
-        finally
-        {
-            _gate.Release();
-        }
-
-        await StopProcessAsync(instance.Process);
-    }
-
-    private async Task StopProcessAsync(Process process)
-    {
-        if (process.HasExited)
-        {
-            return;
-        }
-
-        // SIGTERM first, as a platform would, so the function can shut down cleanly; SIGKILL if it does not.
-        _ = Kill(process.Id, SigTerm);
-        try
-        {
-            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(5), _time);
-        }
-        catch (TimeoutException)
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-        }
-    }
-
-    private static SafeHandle PipeOf(StreamReader reader) => reader.BaseStream switch
-    {
-        PipeStream pipe => pipe.SafePipeHandle,
-        FileStream file => file.SafeFileHandle,
-        var other => throw new NotSupportedException($"the function's output is a {other.GetType().Name}, not a pipe"),
-    };
-
-    // Process.StartTime reads /proc/PID/stat: the kernel's own start time, not when we asked.
-    private static DateTime ProcessStartTime(Process process, DateTime fallback)
-    {
-        try
-        {
-            return process.StartTime.ToUniversalTime();
-        }
-        catch (InvalidOperationException)
-        {
-            return fallback;
-        }
-    }
-
-    /// <summary>Stops the function. Safe to call more than once (the host and the container both do).</summary>
+    /// <summary>Stops the function (supervise mode) or stops following it. Safe to call more than once (the host and the container both do).</summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _stopping, 1) == 1)
+        if (Interlocked.Exchange(ref _stopping, 1) == 0)
         {
-            return;
-        }
-
-        // The token and the gate are left to the collector: exit handlers may still be running on them.
-        await _disposed.CancelAsync();
-        var instance = Current;
-        if (_options.Supervises && instance?.Process is { } process)
-        {
-            await StopProcessAsync(process);
-        }
-
-        // The function's last lines, before the sidecar's own output closes. A child the function left running
-        // may hold its pipes open: read what is there rather than wait for their end.
-        if (instance?.Output is { } output)
-        {
-            await Task.WhenAny(output.Completion, Task.Delay(OutputEndWait, _time));
-            output.CatchUp();
-        }
-    }
-
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int Kill(int pid, int signal);
-
-    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Started function (pid {Pid}): {Program}")]
-    private partial void LogStarted(int pid, string program);
-
-    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Function (pid {Pid}) exited with code {ExitCode}; restarting")]
-    private partial void LogExited(int pid, int exitCode);
-
-    [LoggerMessage(EventId = 3004, Level = LogLevel.Information, Message = "Attached to the function (pid {Pid})")]
-    private partial void LogAttached(int pid);
-
-    [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "Port {Port} accepts connections, but no process visible here listens on it (share the process namespace with the function, or give --pid)")]
-    private partial void LogNotFound(int port);
-
-    [LoggerMessage(EventId = 3003, Level = LogLevel.Information, Message = "Function (pid {Pid}) idle: stopped until the next request")]
-    private partial void LogIdleStop(int pid);
-
-    private sealed class RequestScope(FunctionSupervisor owner) : IDisposable
-    {
-        private int _disposed;
-
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref _disposed, 1) == 0)
-            {
-                Interlocked.Exchange(ref owner._lastActivity, owner._time.GetTimestamp());
-                Interlocked.Decrement(ref owner._inFlight);
-            }
+            await _source.DisposeAsync();
         }
     }
 }

@@ -77,6 +77,19 @@ internal static class ProcFs
         }
     }
 
+    /// <summary>The kernel's start time of a process (/proc/PID/stat, in 10 ms clock ticks), or <paramref name="fallback"/> once it is gone.</summary>
+    public static DateTime StartTime(System.Diagnostics.Process process, DateTime fallback)
+    {
+        try
+        {
+            return process.StartTime.ToUniversalTime();
+        }
+        catch (InvalidOperationException)
+        {
+            return fallback;
+        }
+    }
+
     public static bool IsAlive(int pid, DateTime startTime)
     {
         try

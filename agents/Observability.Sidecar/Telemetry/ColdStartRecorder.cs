@@ -73,6 +73,9 @@ public sealed class ColdStartRecorder(SidecarMetrics metrics, TimeProvider time)
             new("obs.coldstart.first_request_received", requestReceived.ToString("O")),
             new("obs.coldstart.first_response_sent", responseSent.ToString("O")),
             new("obs.coldstart.init_ms", init.TotalMilliseconds),
+            // How far each boundary may be off (the sidecar's clocks bracket it; a busy machine widens the bracket).
+            new("obs.coldstart.process_start_uncertainty_ms", instance.ProcessStartUncertainty.TotalMilliseconds),
+            new("obs.coldstart.listening_uncertainty_ms", instance.ListeningUncertainty.TotalMilliseconds),
             new("process.pid", instance.Process.Id),
         ];
         var runtimeReady = monitor?.RuntimeConnected;

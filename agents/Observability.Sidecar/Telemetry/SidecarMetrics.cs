@@ -27,6 +27,7 @@ public sealed class SidecarMetrics
         ExportQueue = f.CreateGauge("obs_sidecar_export_queue_spans", "Spans in memory waiting for the exporter (queue of 8192).");
         SpansExported = f.CreateCounter("obs_sidecar_spans_exported_total", "Spans handed to the OTLP exporter (sent, or spooled to disk when the collector was away).");
         SpansDropped = f.CreateCounter("obs_sidecar_spans_dropped_total", "Spans dropped because the export queue was full.");
+        SpoolReplayed = f.CreateCounter("obs_sidecar_spool_replayed_batches_total", "Span batches sent from the disk spool (left by a collector outage, in this run or an earlier one), by result (delivered, refused).", "result");
         SpansSampledOut = f.CreateCounter("obs_sidecar_spans_sampled_out_total", "Spans left out by the sampling ratio (errors and cold starts are always kept).");
     }
 
@@ -58,6 +59,7 @@ public sealed class SidecarMetrics
     public Counter SpansExported { get; }
     public Counter SpansDropped { get; }
     public Counter SpansSampledOut { get; }
+    public Counter SpoolReplayed { get; }
 
     public CollectorRegistry Registry { get; }
 }
