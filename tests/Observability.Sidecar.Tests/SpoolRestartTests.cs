@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Net;
-using Observability.Collector.Hosting;
+using Observability.Hosting;
 using Observability.Testing;
 using OpenTelemetry.Proto.Collector.Trace.V1;
 

@@ -241,9 +241,9 @@ public sealed class SidecarOptions : IValidatableObject
 
         foreach (var route in Routes)
         {
-            if (Proxy.RouteTable.Problem(route) is { } problem)
+            if (Proxy.RouteTable.Problem(route) is { } routeProblem)
             {
-                yield return new ValidationResult($"Sidecar:Routes (--route): \"{route}\" {problem}.", [nameof(Routes)]);
+                yield return new ValidationResult($"Sidecar:Routes (--route): \"{route}\" {routeProblem}.", [nameof(Routes)]);
             }
         }
 
