@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Observability.Core.Sampling;
+using Observability.Otlp.Sampling;
 using Observability.Testing;
 using static Observability.Testing.OtlpFactory;
 using OtlpSpan = OpenTelemetry.Proto.Trace.V1.Span;

@@ -1,5 +1,5 @@
 using Observability.Core.Otlp;
-using Observability.Core.Sampling;
+using Observability.Otlp.Sampling;
 using static Observability.Core.Tests.Spans;
 
 namespace Observability.Core.Tests;

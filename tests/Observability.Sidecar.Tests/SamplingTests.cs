@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Observability.Core.Sampling;
+using Observability.Otlp.Sampling;
 using Observability.Testing;
 
 namespace Observability.Sidecar.Tests;

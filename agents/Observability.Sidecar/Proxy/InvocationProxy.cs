@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
-using Observability.Core.Semantics;
+using Observability.Otlp.Semantics;
 using Observability.Sidecar.Configuration;
 using Observability.Sidecar.Snapshots;
 using Observability.Sidecar.Supervision;

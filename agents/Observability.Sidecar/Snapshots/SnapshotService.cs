@@ -4,7 +4,7 @@ using System.Threading.Channels;
 using Google.Protobuf.Collections;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Observability.Core.Semantics;
+using Observability.Otlp.Semantics;
 using Observability.Sidecar.Configuration;
 using Observability.Sidecar.Diagnostics;
 using Observability.Sidecar.Supervision;

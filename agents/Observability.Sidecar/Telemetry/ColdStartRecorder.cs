@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using Observability.Core.Semantics;
+using Observability.Otlp.Semantics;
 using Observability.Sidecar.Diagnostics;
 using Observability.Sidecar.Supervision;
 

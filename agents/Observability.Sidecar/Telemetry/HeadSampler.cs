@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Observability.Core.Sampling;
+using Observability.Otlp.Sampling;
 using OpenTelemetry.Trace;
 
 namespace Observability.Sidecar.Telemetry;

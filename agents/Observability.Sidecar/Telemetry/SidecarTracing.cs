@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Observability.Core.Semantics;
+using Observability.Otlp.Semantics;
 using Observability.Sidecar.Configuration;
 using OpenTelemetry.Resources;
 

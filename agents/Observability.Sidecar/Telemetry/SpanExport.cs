@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Reflection;
-using Observability.Core.Semantics;
+using Observability.Otlp.Semantics;
 using Observability.Sidecar.Configuration;
 using OpenTelemetry;
 using OpenTelemetry.Exporter;

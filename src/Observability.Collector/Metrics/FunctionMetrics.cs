@@ -1,5 +1,5 @@
 using Observability.Core.Model;
-using Observability.Core.Semantics;
+using Observability.Otlp.Semantics;
 using Prometheus;
 
 namespace Observability.Collector.Metrics;

@@ -3,7 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using NpgsqlTypes;
-using Observability.Core.Semantics;
+using Observability.Otlp.Semantics;
 
 namespace Observability.Collector.Query;
 

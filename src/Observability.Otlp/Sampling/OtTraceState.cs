@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Observability.Core.Sampling;
+namespace Observability.Otlp.Sampling;
 
 /// <summary>
 /// The sampling sub-keys of the OpenTelemetry entry (<c>ot=th:…;rv:…</c>) of a W3C tracestate. Parsed only when a

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 
-namespace Observability.Core.Sampling;
+namespace Observability.Otlp.Sampling;
 
 /// <summary>
 /// OpenTelemetry consistent probability sampling ("TraceState: Probability Sampling" in the specification): a span

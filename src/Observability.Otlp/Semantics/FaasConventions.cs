@@ -1,4 +1,4 @@
-namespace Observability.Core.Semantics;
+namespace Observability.Otlp.Semantics;
 
 /// <summary>Attribute names of the OpenTelemetry semantic conventions this suite reads and writes.</summary>
 public static class FaasConventions
