@@ -63,6 +63,7 @@ public sealed class QueryGuardTests(PostgresDatabase database) : IClassFixture<P
     [InlineData("/api/v1/traces?start=2026-01-01T00:00:00Z&end=2026-01-03T00:00:00Z&limit=50")]
     [InlineData("/api/v1/snapshots?start=2026-01-01T00:00:00Z&end=2026-01-03T00:00:00Z&limit=50")]
     [InlineData("/jaeger/api/traces?service=x&lookback=48h&limit=50&tags=%7B%22http.response.status_code%22%3A500%7D")]
+    [InlineData("/jaeger/api/traces?service=x&lookback=custom&start=1764547200000000&end=1764633600000000")]
     public async Task A_search_at_the_limits_is_answered(string path)
     {
         using var response = await _collector.Query.GetAsync(path);

@@ -54,11 +54,12 @@ internal static class JaegerEndpoints
         {
             var q = request.Query;
             var service = ApiEndpoints.NullIfEmpty(q["service"]) ?? throw new QueryException("service is required");
-            var lookback = QueryParsing.DurationNanos(q["lookback"], "lookback") is { } nanos
+            var givenStart = QueryParsing.Time(q["start"], "start");
+            // Jaeger's UI sends lookback beside start and end ("custom" for a picked range): start wins.
+            var lookback = givenStart is null && QueryParsing.DurationNanos(q["lookback"], "lookback") is { } nanos
                 ? TimeSpan.FromTicks(Math.Max(nanos, 0) / 100)
                 : TimeSpan.FromHours(1);
-            var (start, end) = QueryParsing.TimeRange(
-                QueryParsing.Time(q["start"], "start"), QueryParsing.Time(q["end"], "end"), lookback, time.GetUtcNow().UtcDateTime, limits);
+            var (start, end) = QueryParsing.TimeRange(givenStart, QueryParsing.Time(q["end"], "end"), lookback, time.GetUtcNow().UtcDateTime, limits);
             var tags = ParseTags(q["tags"]);
             var errorsOnly = tags.Remove("error", out var error) && string.Equals(error, "true", StringComparison.OrdinalIgnoreCase);
             var operation = ApiEndpoints.NullIfEmpty(q["operation"]);

@@ -143,8 +143,7 @@ public sealed class TraceStore([FromKeyedServices(QueryDatabase.Key)] NpgsqlData
         foreach (var (key, value) in q.Attributes)
         {
             // Values come as text; a stored attribute may be a string, number or boolean. One `@>` per candidate
-            // and column, joined by OR: each is served by a GIN index (spans_attributes, spans_resource) where
-            // `@> ANY(array)` is not (GIN cannot search an array of keys).
+            // and column, joined by OR: a BitmapOr of the GIN indexes spans_attributes and spans_resource.
             var conditions = new List<string>();
             foreach (var candidate in AttributeCandidates(key, value))
             {
