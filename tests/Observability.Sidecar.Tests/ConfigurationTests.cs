@@ -32,10 +32,25 @@ public sealed class ConfigurationTests
         Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
     }
 
-    private static async Task<string> AssertStopsWithAsync(string arguments, string expected)
+    [Fact]
+    public async Task The_standard_OTLP_certificate_variable_is_read_and_a_bad_file_in_it_named()
+    {
+        var ports = $"--port {LocalPostgres.FreePort()} --admin-port {LocalPostgres.FreePort()} --upstream-port {LocalPostgres.FreePort()}";
+        await AssertStopsWithAsync(
+            $"--name x {ports} --otlp-endpoint https://127.0.0.1:9",
+            "OTEL_EXPORTER_OTLP_CERTIFICATE: /nonexistent/ca.pem cannot be read",
+            ("OTEL_EXPORTER_OTLP_CERTIFICATE", "/nonexistent/ca.pem"));
+    }
+
+    private static async Task<string> AssertStopsWithAsync(string arguments, string expected, (string Name, string Value)? environment = null)
     {
         var (program, prefix) = SidecarRunner.Executable;
         var info = new ProcessStartInfo(program) { RedirectStandardError = true, RedirectStandardOutput = true };
+        if (environment is var (name, value))
+        {
+            info.Environment[name] = value;
+        }
+
         foreach (var argument in prefix.Concat(arguments.Split(' ')))
         {
             info.ArgumentList.Add(argument);
