@@ -30,17 +30,7 @@ public sealed class ExceptionMatchingTests(PostgresDatabase database, Xunit.Abst
         Assert.Equal(HttpStatusCode.InternalServerError, (await second).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await fine).StatusCode);
 
-        List<JsonElement> snapshots;
-        try
-        {
-            snapshots = await _collector.SnapshotsAsync("overlapping", 2);
-        }
-        catch (TimeoutException)
-        {
-            output.WriteLine(sidecar.Output); // why a snapshot was not taken
-            throw;
-        }
-
+        var snapshots = await SnapshotsAsync(sidecar, "overlapping", 2);
         Assert.Equal(2, snapshots.Count);
         foreach (var snapshot in snapshots.Select(s => s.GetProperty("snapshot")))
         {
@@ -62,7 +52,7 @@ public sealed class ExceptionMatchingTests(PostgresDatabase database, Xunit.Abst
         // The function sends no logs to the runtime's event stream: its exceptions come without a trace id.
         await using var sidecar = await SidecarRunner.StartAsync("untraced", _collector, "FunctionEnvironment:Logging__EventSource__LogLevel__Microsoft.AspNetCore.Server.Kestrel=None");
         Assert.Equal(HttpStatusCode.InternalServerError, (await sidecar.Client.GetAsync("/throw?msg=lone-failure")).StatusCode);
-        var lone = Assert.Single(await _collector.SnapshotsAsync("untraced", 1)).GetProperty("snapshot");
+        var lone = Assert.Single(await SnapshotsAsync(sidecar, "untraced", 1)).GetProperty("snapshot");
         output.WriteLine(lone.ToString());
         Assert.Equal("only_request", lone.GetProperty("exceptionsMatch").GetString());
         Assert.Equal(0, lone.GetProperty("concurrentRequests").GetInt32());
@@ -74,7 +64,7 @@ public sealed class ExceptionMatchingTests(PostgresDatabase database, Xunit.Abst
         Assert.Equal(HttpStatusCode.InternalServerError, (await first).StatusCode);
         Assert.Equal(HttpStatusCode.InternalServerError, (await second).StatusCode);
 
-        var concurrent = (await _collector.SnapshotsAsync("untraced", 3)).Select(s => s.GetProperty("snapshot"))
+        var concurrent = (await SnapshotsAsync(sidecar, "untraced", 3)).Select(s => s.GetProperty("snapshot"))
             .Where(s => s.GetProperty("request").GetProperty("url").GetString()!.Contains("delay", StringComparison.Ordinal)).ToList();
         Assert.Equal(2, concurrent.Count);
         foreach (var snapshot in concurrent)
@@ -86,6 +76,19 @@ public sealed class ExceptionMatchingTests(PostgresDatabase database, Xunit.Abst
 
         // Candidates are listed, but neither is named the failure's exception.
         Assert.Equal(1L, await BlamedAsync("untraced"));
+    }
+
+    private async Task<List<JsonElement>> SnapshotsAsync(SidecarRunner sidecar, string function, int atLeast)
+    {
+        try
+        {
+            return await _collector.SnapshotsAsync(function, atLeast);
+        }
+        catch (TimeoutException)
+        {
+            output.WriteLine(sidecar.Output); // why a snapshot was not taken
+            throw;
+        }
     }
 
     /// <summary>Snapshots stored with exception.* attributes: those that name an exception as the failure's cause.</summary>

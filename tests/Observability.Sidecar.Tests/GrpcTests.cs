@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 using GrpcFunction;
@@ -59,6 +60,11 @@ public sealed class GrpcTests(PostgresDatabase database, Xunit.Abstractions.ITes
         var thrown = await Assert.ThrowsAsync<RpcException>(async () => await client.ThrowAsync(new ThrowRequest { Message = "handler blew up" }));
         Assert.Equal(StatusCode.Unknown, thrown.StatusCode);
 
+        // A method the function does not have: UNIMPLEMENTED, a server-side code, but its path is the caller's to choose.
+        var missing = new Method<GetRequest, Order>(MethodType.Unary, Service, "Missing", Marshallers.Create((GetRequest r) => r.ToByteArray(), GetRequest.Parser.ParseFrom), Marshallers.Create((Order o) => o.ToByteArray(), Order.Parser.ParseFrom));
+        var unimplemented = await Assert.ThrowsAsync<RpcException>(async () => await channel.CreateCallInvoker().AsyncUnaryCall(missing, null, default, new GetRequest { Id = "1" }));
+        Assert.Equal(StatusCode.Unimplemented, unimplemented.StatusCode);
+
         var get = Assert.Single(await _collector.SpansAsync("grpc-fn", $"{Service}/Get", n => n >= 1));
         AssertRpc(get, "Get", StatusCode.OK, error: false);
         var failSpans = await _collector.SpansAsync("grpc-fn", $"{Service}/Fail", n => n >= 4);
@@ -77,20 +83,25 @@ public sealed class GrpcTests(PostgresDatabase database, Xunit.Abstractions.ITes
         // One snapshot per server-side failure, none for the caller's mistakes.
         try
         {
-            await Poll.UntilAsync(() => sidecar.Admin.GetStringAsync("/metrics"), m => MetricsText.Value(m, "obs_sidecar_snapshots_total{trigger=\"grpc_error\"}") >= 4, what: "four snapshots taken");
+            await Poll.UntilAsync(() => sidecar.Admin.GetStringAsync("/metrics"), m => MetricsText.Value(m, "obs_sidecar_snapshots_total{trigger=\"grpc_error\"}") >= 5, what: "five snapshots taken");
         }
         catch (TimeoutException)
         {
             output.WriteLine(sidecar.Output); // why a snapshot was not taken
             throw;
         }
-        var snapshots = await _collector.SnapshotsAsync("grpc-fn", 4);
-        Assert.Equal(4, snapshots.Count);
+        var snapshots = await _collector.SnapshotsAsync("grpc-fn", 5);
+        Assert.Equal(5, snapshots.Count);
         Assert.All(snapshots, s => Assert.Equal("grpc_error", s.GetProperty("trigger").GetString()));
         var snapshotByTrace = snapshots.ToDictionary(s => s.GetProperty("traceId").GetString()!);
         AssertGrpcSnapshot(snapshotByTrace[TraceOf(byCode[StatusCode.Internal])], StatusCode.Internal, "INTERNAL", "database down");
         AssertGrpcSnapshot(snapshotByTrace[TraceOf(byCode[StatusCode.Unavailable])], StatusCode.Unavailable, "UNAVAILABLE", "try later: 100% busy");
         AssertGrpcSnapshot(snapshotByTrace[TraceOf(listSpan)], StatusCode.DataLoss, "DATA_LOSS", "lost the rest");
+        var unknownMethod = Assert.Single(snapshots, s => s.GetProperty("snapshot").GetProperty("grpc").GetProperty("statusCode").GetInt32() == (int)StatusCode.Unimplemented);
+        var unknownSpan = Assert.Single((await _collector.TraceAsync(unknownMethod.GetProperty("traceId").GetString()!)).GetProperty("spans").EnumerateArray());
+        Assert.Equal("Missing", unknownSpan.GetProperty("attributes").GetProperty("rpc.method").GetString());
+        // Not named as an RPC: the caller chose that path (the span keeps the proxy's ordinary, route-based name).
+        Assert.NotEqual($"{Service}/Missing", unknownSpan.GetProperty("name").GetString());
         var threw = snapshotByTrace[TraceOf(throwSpan)].GetProperty("snapshot");
         AssertGrpcSnapshot(snapshotByTrace[TraceOf(throwSpan)], StatusCode.Unknown, "UNKNOWN", "Exception was thrown by handler.");
         output.WriteLine(threw.ToString());

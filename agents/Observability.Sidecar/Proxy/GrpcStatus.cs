@@ -55,8 +55,9 @@ internal readonly record struct GrpcStatus(int Code, string? Message)
 
     /// <summary>
     /// The RPC attributes from the path (/package.Service/Method) and the status; a span name of
-    /// <c>package.Service/Method</c> as the conventions have it, except for a method the function does not have
-    /// (UNIMPLEMENTED), whose path is whatever the caller sent and must not become an operation.
+    /// <c>package.Service/Method</c> as the conventions have it, only when a gRPC server answered for a method it has:
+    /// not for UNIMPLEMENTED or no status at all, whose path is whatever the caller sent and must not become an
+    /// operation (the span keeps its route-based name).
     /// </summary>
     public static void Tag(Activity span, string path, GrpcStatus? status)
     {
@@ -66,7 +67,7 @@ internal readonly record struct GrpcStatus(int Code, string? Message)
         {
             span.SetTag(RpcService, path[1..slash]);
             span.SetTag(RpcMethod, path[(slash + 1)..]);
-            if (status is not { Code: Unimplemented })
+            if (status is { Code: not Unimplemented })
             {
                 span.DisplayName = path[1..];
             }
