@@ -166,6 +166,15 @@ public sealed class RedactorTests
     }
 
     [Fact]
+    public void A_json_body_keeps_its_layout_apart_from_what_is_masked()
+    {
+        const string body = "{ \"a\" : 1,\n  \"password\" : { \"x\": [1] },\n  \"b\": \"Bearer abcdef123\" }";
+        Assert.Equal(
+            "{ \"a\" : 1,\n  \"password\" : \"[REDACTED]\",\n  \"b\": \"Bearer [REDACTED]\" }",
+            _redactor.Body(Encoding.UTF8.GetBytes(body), body, "application/json", truncated: false));
+    }
+
+    [Fact]
     public void A_form_body_is_redacted_field_by_field()
     {
         const string body = "username=ann&password=p%40ss&otp=123456&note=see+sk_live_4eC39HqLyjWDarjtT1zdp7dc&page=2";

@@ -7,80 +7,76 @@ namespace Observability.Sidecar.Snapshots;
 
 /// <summary>
 /// JSON members under secret-looking names, at any depth; an object or array under such a name goes whole. Two
-/// paths: a body that parses is rewritten token by token (every string value and name also through the text
-/// rules); anything else (a body cut at the capture cap, JSON inside a log line) is scanned as text.
+/// paths: in a body that parses, the reader finds the values to mask and every string value and name also goes
+/// through the text rules, masked in place; anything else (a body cut at the capture cap, JSON inside a log
+/// line) is scanned as text.
 /// </summary>
 public static class JsonSecrets
 {
-    private static readonly JsonWriterOptions WriterOptions = new()
-    {
-        // Keep the text readable as it was sent: no \u escapes for non-ASCII characters, quotes or angle brackets.
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        SkipValidation = true,
-    };
-
-    /// <summary>The document with secrets masked, compact; null when the bytes are not one complete JSON value.</summary>
+    /// <summary>
+    /// The document with secrets masked and everything else as it was sent (spacing and order kept); null when
+    /// the bytes are not one complete JSON value.
+    /// </summary>
     public static string? RedactParsed(ReadOnlySpan<byte> json, Func<string, string> text)
     {
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
         var output = new ArrayBufferWriter<byte>(json.Length + 64);
-        using var writer = new Utf8JsonWriter(output, WriterOptions);
+        var copied = 0;
         try
         {
             var any = false;
             while (reader.Read())
             {
                 any = true;
-                switch (reader.TokenType)
+                if (reader.TokenType is not (JsonTokenType.PropertyName or JsonTokenType.String))
                 {
-                    case JsonTokenType.StartObject:
-                        writer.WriteStartObject();
-                        break;
-                    case JsonTokenType.EndObject:
-                        writer.WriteEndObject();
-                        break;
-                    case JsonTokenType.StartArray:
-                        writer.WriteStartArray();
-                        break;
-                    case JsonTokenType.EndArray:
-                        writer.WriteEndArray();
-                        break;
-                    case JsonTokenType.PropertyName:
-                        var name = reader.GetString()!;
-                        writer.WritePropertyName(text(name));
-                        if (SecretNames.IsSecret(name))
-                        {
-                            reader.Read();
-                            reader.Skip(); // a whole object or array; nothing for a single value
-                            writer.WriteStringValue(Redactor.Mask);
-                        }
+                    continue;
+                }
 
-                        break;
-                    case JsonTokenType.String:
-                        writer.WriteStringValue(text(reader.GetString()!));
-                        break;
-                    case JsonTokenType.Number:
-                        writer.WriteRawValue(reader.ValueSpan, skipInputValidation: true);
-                        break;
-                    case JsonTokenType.True or JsonTokenType.False:
-                        writer.WriteBooleanValue(reader.GetBoolean());
-                        break;
-                    case JsonTokenType.Null:
-                        writer.WriteNullValue();
-                        break;
-                    default:
-                        break;
+                // Where the token is in the input: its quotes around the raw (still escaped) bytes.
+                var start = (int)reader.TokenStartIndex;
+                var end = start + reader.ValueSpan.Length + 2;
+                var value = reader.GetString()!;
+                if (reader.TokenType == JsonTokenType.PropertyName && SecretNames.IsSecret(value))
+                {
+                    Splice(json, ref copied, start, end, text(value), output);
+                    reader.Read();
+                    var valueStart = (int)reader.TokenStartIndex;
+                    reader.Skip(); // a whole object or array; nothing for a single value
+                    Splice(json, ref copied, valueStart, (int)reader.BytesConsumed, Redactor.Mask, output);
+                    continue;
+                }
+
+                if (text(value) is var redacted && !string.Equals(redacted, value, StringComparison.Ordinal))
+                {
+                    Splice(json, ref copied, start, end, redacted, output);
                 }
             }
 
-            writer.Flush();
-            return any ? Encoding.UTF8.GetString(output.WrittenSpan) : null;
+            if (!any)
+            {
+                return null;
+            }
+
+            output.Write(json[copied..]);
+            return Encoding.UTF8.GetString(output.WrittenSpan);
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             // Cut at the cap, not JSON after all, or invalid UTF-8 in a string: the text path takes it.
             return null;
         }
+    }
+
+    // Copies the input up to `start`, then `replacement` as a JSON string in place of the input up to `end`.
+    private static void Splice(ReadOnlySpan<byte> json, ref int copied, int start, int end, string replacement, ArrayBufferWriter<byte> output)
+    {
+        output.Write(json[copied..start]);
+        output.Write("\""u8);
+        // Keep the text readable: no \u escapes for non-ASCII characters, quotes or angle brackets.
+        output.Write(Encoding.UTF8.GetBytes(JsonEncodedText.Encode(replacement, JavaScriptEncoder.UnsafeRelaxedJsonEscaping).Value));
+        output.Write("\""u8);
+        copied = end;
     }
 
     /// <summary>Members with a secret name anywhere in text, their value up to where it ends (or the text does).</summary>

@@ -34,7 +34,8 @@ public static class SnapshotDocument
         if (message.BodyHead.Length > 0)
         {
             var truncated = message.BodyBytes > message.BodyHead.Length;
-            var text = Unreadable(message) is null ? Utf8Text(message.BodyHead) : null;
+            var unreadable = Unreadable(message);
+            var text = unreadable is null ? Utf8Text(message.BodyHead) : null;
             if (text is not null)
             {
                 result["body"] = redactor.Body(message.BodyHead, text, message.ContentType, truncated);
@@ -42,11 +43,11 @@ public static class SnapshotDocument
             else if (keepUnreadableBodies)
             {
                 result["body"] = $"base64({message.ContentType ?? "binary"}):" + Convert.ToBase64String(message.BodyHead);
-                result["bodyNotRedacted"] = Unreadable(message) ?? "not UTF-8 text";
+                result["bodyNotRedacted"] = unreadable ?? "not UTF-8 text";
             }
             else
             {
-                result["bodyOmitted"] = Unreadable(message) ?? "not UTF-8 text";
+                result["bodyOmitted"] = unreadable ?? "not UTF-8 text";
             }
 
             result["bodyTruncated"] = truncated;
