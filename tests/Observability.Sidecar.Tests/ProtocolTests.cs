@@ -61,7 +61,9 @@ public sealed class ProtocolTests(PostgresDatabase database) : IClassFixture<Pos
         var request = Assert.Single(await _collector.SnapshotsAsync("big-body", 1)).GetProperty("snapshot").GetProperty("request");
         Assert.Equal(body.Length, request.GetProperty("bodyBytes").GetInt64());
         Assert.True(request.GetProperty("bodyTruncated").GetBoolean());
-        Assert.StartsWith("base64(", request.GetProperty("body").GetString(), StringComparison.Ordinal);
+        // Random bytes are no text the redactor can read: left out unless SnapshotBinaryBodies, and the snapshot says why.
+        Assert.False(request.TryGetProperty("body", out _));
+        Assert.Equal("not UTF-8 text", request.GetProperty("bodyOmitted").GetString());
     }
 
     [Fact]
