@@ -4,11 +4,12 @@ using System.Text.Json;
 namespace Observability.Cli.Commands;
 
 /// <summary>
-/// The write, read and metrics keys of a local suite: from OBS_WRITE_KEY / OBS_READ_KEY (and the optional
-/// OBS_METRICS_KEY) when set, otherwise generated once and kept in the data folder (keys.json, readable only by
-/// its owner) so that they survive restarts. A keys.json from before metrics keys gets one added.
+/// The write, read and metrics keys of a local suite, and the warm-up token its sidecars accept pings with: from
+/// OBS_WRITE_KEY / OBS_READ_KEY (and the optional OBS_METRICS_KEY, OBS_WARMUP_TOKEN) when set, otherwise generated
+/// once and kept in the data folder (keys.json, readable only by its owner) so that they survive restarts. A
+/// keys.json from before metrics keys or warm-up tokens gets them added.
 /// </summary>
-internal sealed record LocalKeys(string WriteKey, string ReadKey, string? MetricsKey)
+internal sealed record LocalKeys(string WriteKey, string ReadKey, string? MetricsKey, string? WarmUpToken)
 {
     public static LocalKeys Load(string dataDirectory)
     {
@@ -17,24 +18,25 @@ internal sealed record LocalKeys(string WriteKey, string ReadKey, string? Metric
         if (!string.IsNullOrEmpty(write) && !string.IsNullOrEmpty(read))
         {
             var metrics = Environment.GetEnvironmentVariable("OBS_METRICS_KEY");
-            return new LocalKeys(write, read, string.IsNullOrEmpty(metrics) ? null : metrics);
+            var token = Environment.GetEnvironmentVariable("OBS_WARMUP_TOKEN");
+            return new LocalKeys(write, read, string.IsNullOrEmpty(metrics) ? null : metrics, string.IsNullOrEmpty(token) ? null : token);
         }
 
         var path = Path.Combine(dataDirectory, "keys.json");
         if (File.Exists(path))
         {
             var saved = JsonSerializer.Deserialize<LocalKeys>(File.ReadAllText(path)) ?? throw new InvalidDataException($"{path} is empty: delete it to make new keys.");
-            if (saved.MetricsKey is not null)
+            if (saved.MetricsKey is not null && saved.WarmUpToken is not null)
             {
                 return saved;
             }
 
-            var upgraded = saved with { MetricsKey = NewMetricsKey() };
+            var upgraded = saved with { MetricsKey = saved.MetricsKey ?? NewMetricsKey(), WarmUpToken = saved.WarmUpToken ?? NewWarmUpToken() };
             Save(path, upgraded);
             return upgraded;
         }
 
-        var keys = new LocalKeys("w_" + NewSecret(), "r_" + NewSecret(), NewMetricsKey());
+        var keys = new LocalKeys("w_" + NewSecret(), "r_" + NewSecret(), NewMetricsKey(), NewWarmUpToken());
         Directory.CreateDirectory(dataDirectory);
         Save(path, keys);
         return keys;
@@ -59,6 +61,8 @@ internal sealed record LocalKeys(string WriteKey, string ReadKey, string? Metric
     }
 
     private static string NewMetricsKey() => "m_" + NewSecret();
+
+    private static string NewWarmUpToken() => "t_" + NewSecret();
 
     private static string NewSecret() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 }

@@ -137,6 +137,7 @@ internal static class UpCommand
             writeKey = keys.WriteKey,
             readKey = keys.ReadKey,
             metricsKey = keys.MetricsKey,
+            warmUpToken = keys.WarmUpToken,
         };
         if (json)
         {
@@ -154,6 +155,7 @@ internal static class UpCommand
         table.AddRow("Write key (ingest)", keys.WriteKey);
         table.AddRow("Read key (queries)", keys.ReadKey);
         table.AddRow("Metrics key (/metrics only)", keys.MetricsKey ?? "(none: /metrics takes the read key)");
+        table.AddRow("Warm-up token (sidecars' --warmup-token)", keys.WarmUpToken ?? "(none: no request is a warm-up ping)");
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine("Send telemetry with [blue]OTEL_EXPORTER_OTLP_ENDPOINT=" + endpoints.otlpHttp + " OTEL_EXPORTER_OTLP_HEADERS=\"Authorization=Bearer " + keys.WriteKey + "\"[/]");
         AnsiConsole.MarkupLine("Press [bold]Ctrl+C[/] to stop.");
