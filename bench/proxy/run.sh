@@ -5,6 +5,7 @@
 #
 #   bash bench/proxy/run.sh                 # the measurement in the docs (about 8 minutes)
 #   bash bench/proxy/run.sh --variant 'warn=--Logging:LogLevel:Default=Warning' --variant 'nopgo=DOTNET_TieredPGO=0'
+#   bash bench/proxy/run.sh --variant 'hung=@hung-export'    # the sidecar against a collector that never answers
 #
 # Per round and target: a throughput run (wrk -t2 -c32), a latency run (-t1 -c4, closed loop) and a paced
 # latency run (-t1 -c4, each connection waiting 1 ms between requests: the same light load for every target).
@@ -20,7 +21,9 @@
 #                     `dotnet obs-sidecar.dll`) instead of the published native obs-sidecar; @r2r a
 #                     framework-dependent ReadyToRun publish (`dotnet obs-sidecar.dll`);
 #                     @no-export leaves out --otlp-endpoint (spans are still made, not exported);
-#                     @no-relay sends the function's stdout to /dev/null, so the sidecar relays no log lines.
+#                     @no-relay sends the function's stdout to /dev/null, so the sidecar relays no log lines;
+#                     @hung-export exports to a hung collector: it accepts connections and never reads or
+#                     answers (python3), so the sidecar's exporter waits out its timeouts.
 #   --starts-only     only time the sidecar starts (default and variants), no load runs
 #   --out FILE        where the markdown report goes, besides stdout (bench/proxy/results.md)
 #   --no-build        use the existing Release builds
@@ -67,6 +70,8 @@ add_variant() {
             V_BUILD[$label]=${word#@}
         elif [[ $word == @no-export ]]; then
             V_EXPORT[$label]=0
+        elif [[ $word == @hung-export ]]; then
+            V_EXPORT[$label]=2
         elif [[ $word == @no-relay ]]; then
             V_RELAY[$label]=0
         elif [[ $word == --* ]]; then
@@ -74,7 +79,7 @@ add_variant() {
         elif [[ $word =~ ^[A-Za-z_][A-Za-z0-9_]*= ]]; then
             V_ENV[$label]+=" $word"
         else
-            die "--variant $label: '$word' is neither NAME=VALUE, --Key=value, @jit, @r2r, @no-export nor @no-relay"
+            die "--variant $label: '$word' is neither NAME=VALUE, --Key=value, @jit, @r2r, @no-export, @hung-export nor @no-relay"
         fi
     done
 }
@@ -309,6 +314,28 @@ EOF
     done
 }
 
+# The hung collector (@hung-export variants): accepts every connection, never reads a byte, never answers.
+start_hung() {
+    free_port
+    HUNG_PORT=$REPLY
+    python3 -c '
+import socket, sys
+listener = socket.socket()
+listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+listener.bind(("127.0.0.1", int(sys.argv[1])))
+listener.listen(1024)
+held = []
+while True:
+    held.append(listener.accept()[0])
+' "$HUNG_PORT" </dev/null >/dev/null 2>>"$TMP/hung.log" &
+    STARTED+=("$!")
+    local deadline=$((SECONDS + 10))
+    until port_open "$HUNG_PORT"; do
+        ((SECONDS < deadline)) || die "the hung collector did not listen (see $TMP/hung.log)"
+        nap 0.02
+    done
+}
+
 # The fair proxy: keep-alive to the client and to the function, HTTP/1.1 upstream, nothing logged.
 start_proxy_nginx() {
     free_port
@@ -381,6 +408,7 @@ launch_sidecar() {
             r2r) sidecar=(dotnet "$TMP/r2r/obs-sidecar.dll") ;;
         esac
         ((V_EXPORT[$label])) || export=()
+        ((V_EXPORT[$label] != 2)) || export=(--otlp-endpoint "http://127.0.0.1:$HUNG_PORT")
         ((V_RELAY[$label])) || relay=(sh -c 'exec "$@" >/dev/null' sh)
     fi
     for name in "${environment[@]}"; do unset+=(-u "${name%%=*}"); done
@@ -707,6 +735,7 @@ report() {
     echo "- Targets: the function directly; nginx (\`proxy_pass\`, upstream keep-alive); yarp, the least a YARP forwarder can be (bench/proxy/BareForwarder: Kestrel, IHttpForwarder, HttpClient, obs-sidecar's socket settings, natively compiled), in front of the same function process as nginx; obs-sidecar in supervise mode with its own instance of the function."
     echo "- obs-sidecar (supervise mode, tracing on, every request sampled) exports OTLP/HTTP to an nginx sink that answers 200 and discards: it took $exports export requests ($bytes MiB) in this run."
     for target in "${VARIANTS[@]}"; do echo "- Variant \`sidecar/$target\`: \`${V_SPEC[$target]}\`"; done
+    [[ -z ${HUNG_PORT:-} ]] || echo "- @hung-export: that variant exports to a hung collector, a listener that accepts every connection and never reads or answers."
     echo "- wrk errors (socket errors, non-2xx answers), all runs: $errors."
     echo
     load_table tp "$TP_THREADS" "$TP_CONNS"
@@ -747,6 +776,14 @@ main() {
     for label in "${VARIANTS[@]}"; do TARGETS+=("sidecar/$label"); done
 
     start_sink
+    for label in "${VARIANTS[@]}"; do
+        if ((V_EXPORT[$label] == 2)); then
+            command -v python3 >/dev/null || die "@hung-export needs python3"
+            start_hung
+            log "hung collector on $HUNG_PORT"
+            break
+        fi
+    done
     log "sink on $SINK_PORT; timing sidecar starts"
     measure_starts function
     measure_starts sidecar

@@ -36,8 +36,8 @@ public sealed class CollectorOutageTests(PostgresDatabase database) : IClassFixt
             await Poll.UntilAsync(() => Task.FromResult(SpooledBlobs("outage-fn")), n => n > 0, TimeSpan.FromSeconds(30), "spans spooled to disk");
             collector = await CollectorRunner.StartAsync(database.ConnectionString, Ports);
 
-            // The exporter replays its spool every 60 s.
-            await Poll.UntilAsync(() => CountAsync(collector), n => n >= 15, TimeSpan.FromSeconds(150), "spooled spans delivered");
+            // The sidecar replays its spool within seconds of the collector's return (SpanSpoolReplay backs off to 30 s at most).
+            await Poll.UntilAsync(() => CountAsync(collector), n => n >= 15, TimeSpan.FromSeconds(60), "spooled spans delivered");
             Assert.Equal(15, await CountAsync(collector));
         }
         finally

@@ -29,6 +29,9 @@ internal sealed class SidecarRunner : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>The sidecar's process id.</summary>
+    public int ProcessId => _process.Id;
+
     /// <summary>Everything the sidecar and its function wrote so far.</summary>
     public string Output
     {

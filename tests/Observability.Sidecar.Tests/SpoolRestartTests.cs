@@ -46,8 +46,10 @@ public sealed class SpoolRestartTests(PostgresDatabase database) : IClassFixture
         var collector = await CollectorRunner.StartAsync(database.ConnectionString, o => (o.OtlpGrpcPort, o.OtlpHttpPort, o.HttpPort) = (grpc, otlp, http));
         try
         {
-            // The restarted sidecar's own spool replay backs off while the collector is away: seconds, not the exporter's minute.
-            await Poll.UntilAsync(() => StoredAsync(spooled), n => n == spooled.Count, TimeSpan.FromSeconds(60), "spooled spans stored");
+            // The restarted sidecar's own spool replay backs off while the collector is away: seconds, not the
+            // exporter's minute (its disk retry first looks 60 s after the start).
+            await Poll.UntilAsync(() => StoredAsync(spooled), n => n == spooled.Count, TimeSpan.FromSeconds(30), "spooled spans stored");
+            Assert.True(MetricsText.Value(await second.Admin.GetStringAsync("/metrics"), "obs_sidecar_spool_replayed_batches_total{result=\"delivered\"}") >= 1);
             await Poll.UntilAsync(() => Sql.ScalarAsync<long>(database.ConnectionString, "SELECT count(*) FROM logs WHERE function_name = $1", Function), n => n >= 1, TimeSpan.FromSeconds(60), "the snapshot stored");
 
             // Exactly once: one row per span, one snapshot, and every invocation the first run answered.

@@ -1,5 +1,5 @@
 // A function that records its own cold-start moments, for the sidecar's cold-start timing tests.
-// GET any path: {"pid", "started", "listening"}, the two moments in milliseconds since the Unix epoch.
+// GET any path: {"pid", "started", "listening", "majorFaults"}, the two moments in milliseconds since the Unix epoch.
 'use strict';
 
 const { performance } = require('node:perf_hooks');
@@ -13,12 +13,16 @@ const http = require('node:http');
 //   in nanoseconds): immune to the scheduler, later only by the time node spent blocked (file reads).
 const [running, waiting] = fs.readFileSync('/proc/self/schedstat', 'utf8').split(' ').map(Number);
 const started = Math.min(performance.timeOrigin, performance.timeOrigin + performance.now() - (running + waiting) / 1e6);
+// Major page faults so far (/proc/self/stat, field 12): node's binary read from disk rather than the page cache.
+// That stalls node before either bound is taken, so the start it records is late by the time it waited.
+const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+const majorFaults = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[9]);
 const port = Number(process.env.PORT);
 const initDelayMs = Number(process.env.INIT_DELAY_MS ?? '0');
 let listening;
 
 const server = http.createServer((req, res) => {
-  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ pid: process.pid, started, listening }));
+  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ pid: process.pid, started, listening, majorFaults }));
 });
 
 for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => server.close(() => process.exit(0)).closeAllConnections());
