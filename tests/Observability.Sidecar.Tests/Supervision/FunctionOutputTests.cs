@@ -125,8 +125,11 @@ public sealed class FunctionOutputTests : IDisposable
 
         public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
         {
+            // Counted once the timer is registered: a test that saw the wait and advanced the clock before that
+            // would leave the timer due after the advance, and the reader waiting for ever (seen once under load).
+            var timer = base.CreateTimer(callback, state, dueTime, period);
             Interlocked.Increment(ref _waits);
-            return base.CreateTimer(callback, state, dueTime, period);
+            return timer;
         }
     }
 
