@@ -25,6 +25,7 @@ public sealed class QueryGuardTests(PostgresDatabase database) : IClassFixture<P
         o.QueryTimeout = Timeout;
         o.MaxQueryRange = TimeSpan.FromDays(2);
         o.MaxQueryLimit = 50;
+        o.AttributeIndex = true;
     });
 
     public async Task DisposeAsync() => await _collector.DisposeAsync();
@@ -136,5 +137,18 @@ public sealed class QueryGuardTests(PostgresDatabase database) : IClassFixture<P
 
         var found = await _collector.Query.GetFromJsonAsync<JsonElement>("/api/v1/traces?service=indexed-svc&start=" + Uri.EscapeDataString(now.AddHours(-2).ToString("O")) + "&attr.order.id=o-31337");
         Assert.Equal(31337.ToString("x32", System.Globalization.CultureInfo.InvariantCulture), Assert.Single(found.GetProperty("items").EnumerateArray()).GetProperty("traceId").GetString());
+    }
+
+    [Fact]
+    public async Task The_attribute_index_is_there_only_while_the_setting_asks_for_it()
+    {
+        var server = await PostgresServer.Shared;
+        var fresh = await server.CreateDatabaseAsync("attribute-index");
+        const string Count = "SELECT count(*) FROM pg_indexes WHERE tablename = 'spans' AND indexname IN ('spans_attributes', 'spans_resource')";
+        foreach (var (on, expected) in new[] { (false, 0L), (true, 2L), (false, 0L) })
+        {
+            await using var collector = await CollectorRunner.StartAsync(fresh, o => o.AttributeIndex = on);
+            Assert.Equal(expected, await Sql.ScalarAsync<long>(fresh, Count));
+        }
     }
 }

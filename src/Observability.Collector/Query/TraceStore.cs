@@ -143,7 +143,8 @@ public sealed class TraceStore([FromKeyedServices(QueryDatabase.Key)] NpgsqlData
         foreach (var (key, value) in q.Attributes)
         {
             // Values come as text; a stored attribute may be a string, number or boolean. One `@>` per candidate
-            // and column, joined by OR: a BitmapOr of the GIN indexes spans_attributes and spans_resource.
+            // and column, joined by OR: a BitmapOr of the GIN indexes spans_attributes and spans_resource when
+            // AttributeIndex is on, a filter on the time range's spans when it is off.
             var conditions = new List<string>();
             foreach (var candidate in AttributeCandidates(key, value))
             {

@@ -112,13 +112,5 @@ internal static class Migrations
                 ALTER COLUMN cold_starts TYPE double precision,
                 ALTER COLUMN warmups TYPE double precision;
             """),
-        (3, "attribute filter indexes", """
-            -- Trace search filters attributes with `attributes @> '{"key":"value"}' OR resource @> ...`:
-            -- jsonb_path_ops indexes serve containment (one hash per path and value, smaller and faster to
-            -- keep than the default jsonb_ops). Created on the partitioned tables, so on every day partition,
-            -- existing and future; on a large existing store the migration takes as long as the index builds.
-            CREATE INDEX spans_attributes ON spans USING gin (attributes jsonb_path_ops);
-            CREATE INDEX spans_resource ON spans USING gin (resource jsonb_path_ops);
-            """),
     ];
 }

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Npgsql;
+using Observability.Collector.Configuration;
 
 namespace Observability.Collector.Storage;
 
@@ -7,7 +9,7 @@ namespace Observability.Collector.Storage;
 /// Brings the database to the latest schema at start. An advisory lock makes replicas that start
 /// together take turns: the first applies the steps, the others find them applied.
 /// </summary>
-internal sealed partial class SchemaMigrator(NpgsqlDataSource dataSource, ILogger<SchemaMigrator> logger)
+internal sealed partial class SchemaMigrator(NpgsqlDataSource dataSource, IOptions<CollectorOptions> options, ILogger<SchemaMigrator> logger)
 {
     // Arbitrary, fixed: the lock id every collector replica agrees on.
     private const long MigrationLockId = 0x0b5_c011ec7;
@@ -61,6 +63,11 @@ internal sealed partial class SchemaMigrator(NpgsqlDataSource dataSource, ILogge
                 await tx.CommitAsync(ct);
                 LogApplied(version, name);
             }
+
+            // Not a numbered step: an operator's choice that may change from one start to the next.
+            await using var indexes = new NpgsqlCommand(options.Value.AttributeIndex ? AttributeIndexes.Create : AttributeIndexes.Drop, conn);
+            indexes.CommandTimeout = 0; // building them on a large store takes as long as it takes
+            await indexes.ExecuteNonQueryAsync(ct);
         }
         finally
         {
@@ -71,4 +78,17 @@ internal sealed partial class SchemaMigrator(NpgsqlDataSource dataSource, ILogge
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Applied schema migration {Version}: {Name}")]
     private partial void LogApplied(int version, string name);
+
+    /// <summary>The attribute filter indexes (<see cref="CollectorOptions.AttributeIndex"/>).</summary>
+    private static class AttributeIndexes
+    {
+        // Created on the partitioned table, so on every day partition, existing and future. jsonb_path_ops serves
+        // containment (`attributes @> '{"key":"value"}'`) with one hash per path and value.
+        public const string Create = """
+            CREATE INDEX IF NOT EXISTS spans_attributes ON spans USING gin (attributes jsonb_path_ops);
+            CREATE INDEX IF NOT EXISTS spans_resource ON spans USING gin (resource jsonb_path_ops);
+            """;
+
+        public const string Drop = "DROP INDEX IF EXISTS spans_attributes; DROP INDEX IF EXISTS spans_resource;";
+    }
 }
