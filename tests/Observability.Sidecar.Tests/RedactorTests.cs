@@ -158,6 +158,13 @@ public sealed class RedactorTests
     }
 
     [Fact]
+    public void A_warm_up_token_given_only_as_a_setting_is_one_of_the_sidecars_own_secrets()
+    {
+        var options = new SidecarOptions { WarmUpToken = "command-line-token-1234" };
+        Assert.Contains("command-line-token-1234", OwnSecrets.Of(options, new Hashtable()));
+    }
+
+    [Fact]
     public void A_json_body_is_rewritten_with_secrets_masked_at_any_depth()
     {
         const string body = "{\"user\":{\"name\":\"ann\",\"auth\":{\"pw\":\"x\",\"list\":[1,2]}},\"items\":[{\"apiKey\":\"k1\",\"qty\":2}],\"note\":\"password: hunter2\",\"ok\":true,\"n\":null,\"é\":\"ü\"}";

@@ -30,10 +30,9 @@ public static class OwnSecrets
         return false;
     }
 
-    /// <param name="options">The sidecar's settings (its OTLP headers, from --otlp-headers or OTEL_EXPORTER_OTLP_HEADERS).</param>
+    /// <param name="options">The sidecar's settings: its OTLP headers (from --otlp-headers or OTEL_EXPORTER_OTLP_HEADERS) and its warm-up token.</param>
     /// <param name="environment">The sidecar's own environment (<see cref="Environment.GetEnvironmentVariables()"/>).</param>
-    /// <param name="more">Other settings that are credentials, e.g. the warm-up token given on the command line.</param>
-    public static IReadOnlyList<string> Of(SidecarOptions options, IDictionary environment, params IEnumerable<string?> more)
+    public static IReadOnlyList<string> Of(SidecarOptions options, IDictionary environment)
     {
         var secrets = new List<string>();
         foreach (var (_, value) in options.EffectiveOtlpHeaders)
@@ -63,11 +62,7 @@ public static class OwnSecrets
             }
         }
 
-        foreach (var value in more)
-        {
-            Add(secrets, value);
-        }
-
+        Add(secrets, options.WarmUpToken);
         return secrets;
     }
 

@@ -52,7 +52,7 @@ public sealed partial class SnapshotService : IAsyncDisposable
         _metrics = metrics;
         _time = time;
         _logger = logger;
-        _redactor = new Redactor(_options.RedactHeaders, _options.RedactPatterns, OwnSecrets.Of(_options, System.Environment.GetEnvironmentVariables(), _options.WarmUpToken));
+        _redactor = new Redactor(_options.RedactHeaders, _options.RedactPatterns, OwnSecrets.Of(_options, System.Environment.GetEnvironmentVariables()));
         _resource = ResourceAttributes(_options);
         if (_options.EffectiveOtlpEndpoint is { } endpoint && _options.MaxSnapshotsPerMinute > 0)
         {
