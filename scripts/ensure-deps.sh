@@ -8,6 +8,11 @@ command -v runuser >/dev/null 2>&1 || need+=(util-linux)
 # Native AOT (obs-sidecar is published natively compiled): a C toolchain and zlib's headers for the link.
 command -v clang >/dev/null 2>&1 || need+=(clang)
 [ -f /usr/include/zlib.h ] || need+=(zlib1g-dev)
+# Rules, alerts and dashboards are proven with the real tools: promtool, prometheus, amtool.
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+command -v amtool >/dev/null 2>&1 || need+=(prometheus-alertmanager)
+# Browser tests drive Debian's Chromium (Playwright's own browser download does not work here).
+[ -x /usr/bin/chromium ] || need+=(chromium)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "Installing: ${need[*]}"
