@@ -5,5 +5,6 @@ var root = new RootCommand("obs: observability and warm-up for serverless functi
 {
     UpCommand.Create(),
     WarmUpCommand.Create(),
+    SloCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();
