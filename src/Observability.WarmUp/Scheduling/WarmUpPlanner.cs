@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using Hangfire;
-using Hangfire.Storage;
+using Npgsql;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Observability.WarmUp.Policies;
@@ -12,12 +12,12 @@ namespace Observability.WarmUp.Scheduling;
 /// <summary>
 /// The minutely recurring job: per target, asks its policy when to ping next from the function's history, and when
 /// that falls before the next run (plus a slack) schedules a delayed Hangfire ping job for it. Never double-pings:
-/// runs hold Hangfire's distributed lock (one planner at a time across all schedulers on the database), a function
+/// runs hold a PostgreSQL advisory lock (one planner at a time across all schedulers on the database), a function
 /// with a ping still waiting or retrying gets no second one, and each ping owns a unique (function, second) slot in
 /// warmup.pings, so a re-run of the same plan finds its slot taken.
 /// </summary>
 internal sealed partial class WarmUpPlanner(
-    JobStorage storage,
+    NpgsqlDataSource dataSource,
     IBackgroundJobClient jobs,
     TargetCatalog catalog,
     ActivityReader activities,
@@ -29,9 +29,6 @@ internal sealed partial class WarmUpPlanner(
 {
     /// <summary>The recurring job's id in Hangfire (and its dashboard).</summary>
     public const string RecurringJobId = "warmup-planner";
-
-    /// <summary>Hangfire distributed lock held by a planner run.</summary>
-    public const string LockName = "obs:warmup:planner";
 
     /// <summary>How often the recurring job runs (Cron.Minutely).</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
@@ -53,25 +50,17 @@ internal sealed partial class WarmUpPlanner(
     internal async Task<IReadOnlyList<long>> PlanAsync(CancellationToken ct)
     {
         var started = time.GetTimestamp();
-        using var connection = storage.GetConnection();
-        IDisposable held;
-        try
-        {
-            held = connection.AcquireDistributedLock(LockName, LockTimeout);
-        }
-        catch (DistributedLockTimeoutException)
+        await using var held = await PlannerLock.TryAcquireAsync(dataSource, LockTimeout, ct);
+        if (held is null)
         {
             LogBusy(logger);
             return [];
         }
 
-        using (held)
-        {
-            var planned = await PlanLockedAsync(ct);
-            metrics.PlannerRuns.Inc();
-            metrics.PlannerDuration.Observe(time.GetElapsedTime(started).TotalSeconds);
-            return planned;
-        }
+        var planned = await PlanLockedAsync(ct);
+        metrics.PlannerRuns.Inc();
+        metrics.PlannerDuration.Observe(time.GetElapsedTime(started).TotalSeconds);
+        return planned;
     }
 
     private async Task<IReadOnlyList<long>> PlanLockedAsync(CancellationToken ct)
@@ -116,7 +105,7 @@ internal sealed partial class WarmUpPlanner(
     {
         var o = options.Value;
         var activity = collectorTables
-            ? await activities.ReadAsync(target.Function, now, o.HistoryWindow, o.ColdSignalWindow, ct)
+            ? await activities.ReadAsync(target.Function, now, o.HistoryWindow, o.ColdSignalWindow, target.Settings.KeepAlive, ct)
             : new FunctionActivity(target.Function, null, null, new IdleTimeHistogram());
         var next = WarmUpPolicies.Create(target.Policy, target.Settings).NextPing(activity, now);
         if (next is not { } at || at > horizon || await ledger.HasPendingAsync(target.Function, now, o.PendingExpiry, ct))

@@ -97,10 +97,16 @@ public static class WarmUpScheduler
 
         // Serializer settings are Hangfire's global configuration; the storage is this container's own (above), so
         // that two schedulers in one process (the tests) keep apart.
-        services.AddHangfire(config => config
-            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
-            .UseSimpleAssemblyNameTypeSerializer()
-            .UseRecommendedSerializerSettings());
+        services.AddSingleton(sp => new HangfireLogAttachment(HangfireLogs.Instance.Attach(sp.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>())));
+        services.AddHangfire((sp, config) =>
+        {
+            _ = sp.GetRequiredService<HangfireLogAttachment>();
+            config
+                .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+                .UseSimpleAssemblyNameTypeSerializer()
+                .UseRecommendedSerializerSettings()
+                .UseLogProvider(HangfireLogs.Instance);
+        });
         if (options.WorkerCount > 0)
         {
             services.AddHangfireServer((_, server) =>
@@ -153,6 +159,12 @@ public static class WarmUpScheduler
         }
 
         return storage!;
+    }
+
+    /// <summary>This container's logger factory receives Hangfire's logs while the container lives.</summary>
+    private sealed class HangfireLogAttachment(IDisposable attachment) : IDisposable
+    {
+        public void Dispose() => attachment.Dispose();
     }
 
     /// <summary>Registers (or updates) the minutely planner job once the server starts.</summary>

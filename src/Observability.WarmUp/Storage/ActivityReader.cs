@@ -7,7 +7,8 @@ namespace Observability.WarmUp.Storage;
 /// Builds what a policy knows about a function from the collector's tables and the scheduler's pings: the last
 /// real invocation (a SERVER span that is no warm-up ping), the idle times between invocations over the history
 /// window (gaps computed in SQL with lag(), binned to minutes), the last ping that answered, and the recent cold
-/// signals (pings that found the function cold, real invocations that still started cold).
+/// signals (pings that found the function cold, real invocations that still started cold, each only when a ping
+/// had answered within the keep-alive before it).
 /// </summary>
 internal sealed class ActivityReader(NpgsqlDataSource dataSource)
 {
@@ -31,15 +32,24 @@ internal sealed class ActivityReader(NpgsqlDataSource dataSource)
         GROUP BY 1
         """;
 
+    // Cold signals count only cold starts a warm-up was meant to prevent: a ping or an invocation that found the
+    // function cold although a ping had answered within the keep-alive before it. The first ping of a function
+    // that nobody warmed finds it cold as a matter of course and is no signal.
     private const string PingsSql = """
         SELECT
             (SELECT max(sent_at) FROM warmup.pings WHERE function_name = @f AND outcome IN ('warm', 'cold') AND sent_at <= @now),
-            (SELECT count(*) FROM warmup.pings WHERE function_name = @f AND outcome = 'cold' AND sent_at > @recent AND sent_at <= @now),
-            (SELECT count(*) FROM spans WHERE function_name = @f AND start_time > @recent AND start_time <= @now
-                AND NOT warmup AND kind = @server AND faas_coldstart)
+            (SELECT count(*) FROM warmup.pings p
+                WHERE p.function_name = @f AND p.outcome = 'cold' AND p.sent_at > @recent AND p.sent_at <= @now
+                AND EXISTS (SELECT 1 FROM warmup.pings q WHERE q.function_name = @f AND q.outcome IN ('warm', 'cold')
+                    AND q.sent_at < p.sent_at AND q.sent_at >= p.sent_at - @keepalive)),
+            (SELECT count(*) FROM spans s
+                WHERE s.function_name = @f AND s.start_time > @recent AND s.start_time <= @now
+                AND NOT s.warmup AND s.kind = @server AND s.faas_coldstart
+                AND EXISTS (SELECT 1 FROM warmup.pings q WHERE q.function_name = @f AND q.outcome IN ('warm', 'cold')
+                    AND q.sent_at < s.start_time AND q.sent_at >= s.start_time - @keepalive))
         """;
 
-    public async Task<FunctionActivity> ReadAsync(string function, DateTimeOffset now, TimeSpan history, TimeSpan coldSignalWindow, CancellationToken ct)
+    public async Task<FunctionActivity> ReadAsync(string function, DateTimeOffset now, TimeSpan history, TimeSpan coldSignalWindow, TimeSpan keepAlive, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         var since = now - history;
@@ -69,6 +79,7 @@ internal sealed class ActivityReader(NpgsqlDataSource dataSource)
         await using (var command = Command(connection, PingsSql, function, now, since))
         {
             command.Parameters.AddWithValue("recent", now - coldSignalWindow);
+            command.Parameters.AddWithValue("keepalive", keepAlive);
             await using var reader = await command.ExecuteReaderAsync(ct);
             await reader.ReadAsync(ct);
             DateTimeOffset? lastPing = reader.IsDBNull(0) ? null : new DateTimeOffset(reader.GetDateTime(0), TimeSpan.Zero);

@@ -25,6 +25,9 @@ internal sealed class PingTarget : IAsyncDisposable
     /// <summary>Requests that carried the right token.</summary>
     public int Pings => Volatile.Read(ref _pings);
 
+    /// <summary>When the first ping arrived (real time).</summary>
+    public DateTimeOffset? FirstPingAt { get; private set; }
+
     /// <summary>All requests, with or without the token.</summary>
     public int Requests => Volatile.Read(ref _requests);
 
@@ -43,7 +46,7 @@ internal sealed class PingTarget : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
         var app = builder.Build();
         var target = new PingTarget(app) { FailFirst = failFirst, HangFirst = hangFirst };
-        app.MapGet("/{**path}", target.AnswerAsync);
+        app.MapGet("/{**path}", (Delegate)target.AnswerAsync);
         await app.StartAsync();
         target.Url = new Uri(app.Urls.First() + "/");
         return target;
@@ -60,6 +63,11 @@ internal sealed class PingTarget : IAsyncDisposable
         }
 
         var n = Interlocked.Increment(ref _pings);
+        if (n == 1)
+        {
+            FirstPingAt = DateTimeOffset.UtcNow;
+        }
+
         if (n <= HangFirst)
         {
             await _release.Task.WaitAsync(http.RequestAborted);

@@ -24,10 +24,10 @@ internal sealed class SchedulerRunner : IAsyncDisposable
     public Task<IReadOnlyList<long>> PlanAsync() => Services.GetRequiredService<WarmUpPlanner>().PlanAsync(CancellationToken.None);
 
     /// <summary>The metrics as /metrics serves them (read key).</summary>
-    public Task<string> MetricsAsync()
+    public async Task<string> MetricsAsync()
     {
         using var client = CollectorRunner.Client(Port, CollectorRunner.ReadKey);
-        return client.GetStringAsync("/metrics");
+        return await client.GetStringAsync("/metrics");
     }
 
     /// <param name="connectionString">The test database.</param>
