@@ -1,5 +1,6 @@
 using Hangfire;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Observability.WarmUp.Storage;
 
 namespace Observability.WarmUp.Scheduling;
@@ -8,8 +9,16 @@ namespace Observability.WarmUp.Scheduling;
 /// The Hangfire job of one planned ping. Hangfire runs a job at least once (a retry, a worker that died and whose
 /// job another worker picked up), so the job first looks at its row: a ping already answered is not sent again.
 /// A failed ping is recorded and thrown, so that Hangfire retries it with a short backoff, visible in the dashboard.
+/// An answered ping has the planner run again, which plans the next one.
 /// </summary>
-internal sealed partial class PingJob(PingLedger ledger, PingSender sender, WarmUpMetrics metrics, TimeProvider time, ILogger<PingJob> logger)
+internal sealed partial class PingJob(
+    PingLedger ledger,
+    PingSender sender,
+    WarmUpMetrics metrics,
+    IBackgroundJobClient jobs,
+    IOptions<WarmUpOptions> options,
+    TimeProvider time,
+    ILogger<PingJob> logger)
 {
     /// <summary>Retries of a failed ping, and their delays: short, because a late ping is a useless ping.</summary>
     public const int Retries = 3;
@@ -36,6 +45,12 @@ internal sealed partial class PingJob(PingLedger ledger, PingSender sender, Warm
         }
 
         LogSent(logger, ping.Function, pingId, result.Outcome, result.Latency.TotalMilliseconds);
+        if (options.Value.RecurringPlanner)
+        {
+            // The next ping is planned from this one at once: a keep-alive shorter than the planner's minute still
+            // gets its pings on time.
+            jobs.Enqueue<WarmUpPlanner>(planner => planner.RunAsync(CancellationToken.None));
+        }
     }
 
     [LoggerMessage(EventId = (int)WarmUpLogEvents.PingAlreadyDone, Level = LogLevel.Information, Message = "Ping {PingId} not sent again: it is {Outcome}")]

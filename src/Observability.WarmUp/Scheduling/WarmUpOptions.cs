@@ -101,7 +101,10 @@ public sealed class WarmUpOptions : IValidatableObject
     /// </summary>
     public TimeSpan InvisibilityTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>Run the minutely planner as a Hangfire recurring job. Default true (tests turn it off and plan by hand).</summary>
+    /// <summary>
+    /// Run the planner as a Hangfire recurring job every minute, once at start, and after each answered ping (which
+    /// plans the next). Default true; tests turn it off and plan by hand.
+    /// </summary>
     public bool RecurringPlanner { get; set; } = true;
 
     public PolicySettings PolicyDefaults => new(KeepAlive, Margin, FixedInterval);

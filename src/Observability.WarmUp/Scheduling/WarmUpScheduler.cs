@@ -167,12 +167,13 @@ public static class WarmUpScheduler
         public void Dispose() => attachment.Dispose();
     }
 
-    /// <summary>Registers (or updates) the minutely planner job once the server starts.</summary>
+    /// <summary>Registers (or updates) the minutely planner job once the server starts, and runs it once at once.</summary>
     private sealed class PlannerRegistration(IRecurringJobManager recurring) : IHostedService
     {
         public Task StartAsync(CancellationToken cancellationToken)
         {
             recurring.AddOrUpdate<WarmUpPlanner>(WarmUpPlanner.RecurringJobId, planner => planner.RunAsync(CancellationToken.None), Cron.Minutely());
+            recurring.Trigger(WarmUpPlanner.RecurringJobId); // plan now, not at the next full minute
             return Task.CompletedTask;
         }
 
