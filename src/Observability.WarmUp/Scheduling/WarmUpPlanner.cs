@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using Hangfire;
-using Npgsql;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Observability.WarmUp.Policies;
 using Observability.WarmUp.Storage;
 using Observability.WarmUp.Targets;
