@@ -18,6 +18,7 @@ using Observability.Collector.Receivers;
 using Observability.Collector.Security;
 using Observability.Collector.Storage;
 using Prometheus;
+using Observability.Hosting;
 
 namespace Observability.Collector;
 

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Observability.Hosting;
 
 namespace Observability.Collector.Configuration;
 

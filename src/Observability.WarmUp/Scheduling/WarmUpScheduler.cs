@@ -13,7 +13,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Observability.Collector.Configuration;
+using Observability.Hosting;
 using Observability.WarmUp.Storage;
 using Observability.WarmUp.Targets;
 using Prometheus;

@@ -1,6 +1,6 @@
 using Npgsql;
 
-namespace Observability.Collector.Configuration;
+namespace Observability.Hosting;
 
 /// <summary>Accepts the two forms people have at hand: postgres://user:pass@host:port/db?sslmode=… or an Npgsql connection string.</summary>
 public static class DatabaseUrls
