@@ -4,5 +4,6 @@ using Observability.Cli.Commands;
 var root = new RootCommand("obs: observability and warm-up for serverless functions")
 {
     UpCommand.Create(),
+    SloCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -15,6 +15,9 @@ public sealed class FunctionMetrics
 {
     // The buckets the FaaS metric conventions give for faas.invoke_duration.
     private static readonly double[] InvokeBuckets = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
+    /// <summary>The bucket boundaries of faas_invoke_duration_seconds, in seconds: latency SLO thresholds must be one of them.</summary>
+    public static IReadOnlyList<double> InvokeBucketBoundaries => InvokeBuckets;
+
     private static readonly double[] InitBuckets = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
     private readonly Counter _invocations;
