@@ -1,0 +1,235 @@
+using System.Net;
+using Google.Protobuf;
+using Observability.Dashboards.Tests.Grafana;
+using Observability.Testing;
+using YamlDotNet.RepresentationModel;
+using static Observability.Testing.OtlpFactory;
+
+namespace Observability.Dashboards.Tests.Prometheus;
+
+/// <summary>
+/// The suite as Prometheus sees it: a real collector over the PostgreSQL fixture fed with synthetic OTLP traffic
+/// every second (the functions of the SLO specs, two versions each), a real sidecar with the sample function
+/// under its own traffic, and a real Prometheus scraping both every second with the rules of
+/// dashboards/prometheus/rules loaded. The traffic keeps flowing while the tests query.
+/// </summary>
+public sealed class ScrapedSuite : IAsyncLifetime, IDisposable
+{
+    public static readonly string[] Versions = ["1", "2"];
+
+    /// <summary>The sidecar's function: a version of its own, so that its real spans stand apart from the synthetic ones.</summary>
+    public const string SidecarFunction = "hello";
+
+    public const string SidecarVersion = "3";
+
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Exception> _trafficErrors = [];
+    private Task _traffic = Task.CompletedTask;
+    private SidecarProcess? _sidecar;
+    private PrometheusServer? _prometheus;
+
+    public CollectorRunner Collector { get; private set; } = null!;
+
+    public string ConnectionString { get; private set; } = string.Empty;
+
+    public IReadOnlyList<string> Functions { get; private set; } = [];
+
+    public DateTimeOffset Started { get; } = DateTimeOffset.UtcNow;
+
+    internal PrometheusServer Prometheus => _prometheus!;
+
+    internal SidecarProcess Sidecar => _sidecar!;
+
+    /// <summary>Failures of the traffic loop (an ingest refused for good, a sidecar not answering), for the tests to report.</summary>
+    public IReadOnlyList<Exception> TrafficErrors
+    {
+        get
+        {
+            lock (_trafficErrors)
+            {
+                return [.. _trafficErrors];
+            }
+        }
+    }
+
+    public async Task InitializeAsync()
+    {
+        Functions = SloFunctions();
+        var server = await PostgresServer.Shared;
+        ConnectionString = await server.CreateDatabaseAsync("dashboards");
+        // A small queue, so that bursts of noise fill it and the collector's drop counters have something to count.
+        Collector = await CollectorRunner.StartAsync(ConnectionString, o => o.QueueCapacity = 400);
+        _sidecar = await SidecarProcess.StartAsync(SidecarFunction, SidecarVersion, Collector, samplingRatio: 0.5);
+        _prometheus = await PrometheusServer.StartAsync(
+            [
+                new ScrapeJob("obs-collector", $"127.0.0.1:{Collector.HttpPort}", CollectorRunner.MetricsKey),
+                new ScrapeJob("obs-sidecar", $"127.0.0.1:{_sidecar.AdminPort}", null),
+            ],
+            SuiteMetrics.RuleFiles());
+        _traffic = Task.Run(() => TrafficAsync(_stop.Token));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        try
+        {
+            await _traffic;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        if (_prometheus is not null)
+        {
+            await _prometheus.DisposeAsync();
+        }
+
+        if (_sidecar is not null)
+        {
+            await _sidecar.DisposeAsync();
+        }
+
+        await Collector.DisposeAsync();
+    }
+
+    public void Dispose() => _stop.Dispose();
+
+    /// <summary>The function of every SLO spec in dashboards/slo, so that every SLO's rules have traffic to work on.</summary>
+    private static string[] SloFunctions()
+    {
+        var folder = Path.Combine(RepositoryFiles.Root, "dashboards", "slo");
+        var names = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var file in Directory.Exists(folder) ? Directory.GetFiles(folder, "*.yaml").Concat(Directory.GetFiles(folder, "*.yml")) : [])
+        {
+            var yaml = new YamlStream();
+            using (var reader = new StreamReader(file))
+            {
+                yaml.Load(reader);
+            }
+
+            if (((YamlMappingNode)yaml.Documents[0].RootNode).Children.TryGetValue(new YamlScalarNode("function"), out var function))
+            {
+                names.Add(((YamlScalarNode)function).Value!);
+            }
+        }
+
+        // Two functions at least, whatever the specs say, so that every "by function" panel has more than one series.
+        if (names.Count < 2)
+        {
+            names.UnionWith(["hello", "orders"]);
+        }
+
+        return [.. names];
+    }
+
+    private async Task TrafficAsync(CancellationToken ct)
+    {
+        for (var tick = 0; !ct.IsCancellationRequested; tick++)
+        {
+            var started = DateTime.UtcNow;
+            try
+            {
+                await OneTickAsync(tick, ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                lock (_trafficErrors)
+                {
+                    _trafficErrors.Add(e);
+                }
+            }
+
+            var rest = TimeSpan.FromSeconds(1) - (DateTime.UtcNow - started);
+            if (rest > TimeSpan.Zero)
+            {
+                await Task.Delay(rest, ct);
+            }
+        }
+    }
+
+    private async Task OneTickAsync(int tick, CancellationToken ct)
+    {
+        foreach (var function in Functions)
+        {
+            foreach (var version in Versions)
+            {
+                var (traces, logs) = SyntheticTraffic.Tick(function, version, tick);
+                await SendAsync("/v1/traces", traces, ct);
+                await SendAsync("/v1/logs", logs, ct);
+                if (tick % 10 == 0 && function == Functions[0] && version == Versions[0])
+                {
+                    await SendAsync("/v1/traces", traces, ct); // a client retry: stored once, counted as duplicates
+                }
+            }
+        }
+
+        for (var i = 0; i < 3; i++)
+        {
+            using var hello = await Sidecar.Client.GetAsync("/hello", ct);
+            hello.EnsureSuccessStatusCode();
+        }
+
+        using (var thrown = await Sidecar.Client.GetAsync("/throw", ct))
+        {
+            if (thrown.StatusCode != HttpStatusCode.InternalServerError)
+            {
+                throw new InvalidOperationException($"/throw answered {thrown.StatusCode}");
+            }
+        }
+
+        if (tick % 10 == 0)
+        {
+            await RefusalsAsync(ct);
+        }
+    }
+
+    /// <summary>What the collector refuses: a partly invalid request, a request without a key, and a burst that overfills the queue.</summary>
+    private async Task RefusalsAsync(CancellationToken ct)
+    {
+        using (var partly = await Collector.Ingest.PostAsync("/v1/traces", Protobuf(SyntheticTraffic.PartlyInvalid()), ct))
+        {
+            partly.EnsureSuccessStatusCode(); // partial success: 200, the bad span counted as rejected
+        }
+
+        using (var anonymous = CollectorRunner.Client(Collector.OtlpHttpPort, null))
+        using (var refused = await anonymous.PostAsync("/v1/traces", Protobuf(SyntheticTraffic.Noise(1)), ct))
+        {
+            if (refused.StatusCode != HttpStatusCode.Unauthorized)
+            {
+                throw new InvalidOperationException($"an ingest without a key got {refused.StatusCode}");
+            }
+        }
+
+        // Concurrent requests of 300 spans into a queue of 400: the ones that find it partly full are refused (429/503).
+        var burst = Enumerable.Range(0, 8).Select(async _ =>
+        {
+            using var response = await Collector.Ingest.PostAsync("/v1/traces", Protobuf(SyntheticTraffic.Noise(300)), ct);
+            return response.StatusCode;
+        });
+        await Task.WhenAll(burst);
+    }
+
+    /// <summary>Sends as an OTLP exporter would: retries while the collector says to (429/503), as a full queue does here.</summary>
+    private async Task SendAsync(string path, IMessage message, CancellationToken ct)
+    {
+        var body = message.ToByteArray();
+        for (var attempt = 0; ; attempt++)
+        {
+            using var content = new ByteArrayContent(body);
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/x-protobuf");
+            using var response = await Collector.Ingest.PostAsync(path, content, ct);
+            if (response.IsSuccessStatusCode)
+            {
+                return;
+            }
+
+            if (response.StatusCode is not (HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable) || attempt >= 50)
+            {
+                throw new InvalidOperationException($"{path} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(ct)}");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100), ct);
+        }
+    }
+}
