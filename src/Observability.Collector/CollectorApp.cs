@@ -114,6 +114,7 @@ public static class CollectorApp
         var time = app.Services.GetRequiredService<TimeProvider>();
         app.MapQueryApi(time).WithMetadata(new ServedOn(ListenerRole.Api));
         app.MapJaegerApi(time).WithMetadata(new ServedOn(ListenerRole.Api));
+        app.MapSliApi(time).WithMetadata(new ServedOn(ListenerRole.Api));
         app.MapMetrics("/metrics", app.Services.GetRequiredService<CollectorRegistry>())
             .WithMetadata(new ServedOn(ListenerRole.Api), new AcceptsKeys([KeyScope.Metrics, KeyScope.Read]));
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" })).WithMetadata(new ServedOn(ListenerRole.Api), new Anonymous());

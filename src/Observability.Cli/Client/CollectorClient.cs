@@ -1,0 +1,99 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Observability.Cli.Client;
+
+/// <summary>
+/// The collector's query API for CLI commands: GET with the read key, JSON in, and every failure turned into a
+/// <see cref="CollectorClientException"/> that says what went wrong and what to do.
+/// </summary>
+internal sealed class CollectorClient : IDisposable
+{
+    private readonly HttpClient _http;
+    private readonly CollectorConnection _connection;
+
+    public CollectorClient(CollectorConnection connection, TimeSpan? timeout = null)
+    {
+        _connection = connection;
+        _http = new HttpClient { BaseAddress = connection.BaseUrl, Timeout = timeout ?? TimeSpan.FromSeconds(30) };
+        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", connection.ReadKey);
+    }
+
+    public Uri BaseUrl => _connection.BaseUrl;
+
+    /// <summary>GETs <paramref name="pathAndQuery"/> (relative, such as "api/v1/slis?function=f") and reads its JSON.</summary>
+    public async Task<T> GetAsync<T>(string pathAndQuery, CancellationToken ct)
+    {
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.GetAsync(new Uri(pathAndQuery, UriKind.Relative), ct);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new CollectorClientException(
+                $"cannot reach the collector at {BaseUrl} ({e.Message}): is it running (obs up)? Give its API address with --collector or OBS_COLLECTOR_URL", e);
+        }
+        catch (TaskCanceledException e) when (!ct.IsCancellationRequested)
+        {
+            throw new CollectorClientException($"the collector at {BaseUrl} did not answer within {_http.Timeout.TotalSeconds:0} s", e);
+        }
+
+        using (response)
+        {
+            if (response.IsSuccessStatusCode)
+            {
+                return await response.Content.ReadFromJsonAsync<T>(CliJson.Options, ct)
+                    ?? throw new CollectorClientException($"the collector at {BaseUrl} answered {pathAndQuery} with an empty body");
+            }
+
+            var reason = await ErrorOf(response, ct);
+            throw response.StatusCode switch
+            {
+                HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => new CollectorClientException(
+                    $"the collector at {BaseUrl} refused the read key from {_connection.KeySource} ({reason}): give its read key with --read-key or OBS_READ_KEY"),
+                HttpStatusCode.NotFound => new CollectorClientException(
+                    $"the collector at {BaseUrl} has no {pathAndQuery.Split('?')[0]} ({reason}): is it the collector's API port, and is the collector as new as this obs?"),
+                _ => new CollectorClientException($"the collector at {BaseUrl} answered {(int)response.StatusCode} {response.ReasonPhrase}: {reason}"),
+            };
+        }
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    // The collector answers errors as { "error": reason }; anything else is shown as it came.
+    private static async Task<string> ErrorOf(HttpResponseMessage response, CancellationToken ct)
+    {
+        var body = await response.Content.ReadAsStringAsync(ct);
+        try
+        {
+            using var json = JsonDocument.Parse(body);
+            if (json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("error", out var error))
+            {
+                return error.ToString();
+            }
+        }
+        catch (JsonException)
+        {
+            // not JSON: fall through
+        }
+
+        return string.IsNullOrWhiteSpace(body) ? "no details" : body.Trim();
+    }
+}
+
+/// <summary>The collector could not be asked, or refused: the message says why and what to do.</summary>
+internal sealed class CollectorClientException : Exception
+{
+    public CollectorClientException(string message)
+        : base(message)
+    {
+    }
+
+    public CollectorClientException(string message, Exception inner)
+        : base(message, inner)
+    {
+    }
+}
