@@ -137,13 +137,27 @@ public sealed class DashboardsOnRealPrometheusTests(ScrapedSuite suite, ITestOut
                 var labels = rule.TryGetProperty("labels", out var l) && l.ValueKind == JsonValueKind.Object
                     ? l.EnumerateObject().Select(p => $"{p.Name}=\"{p.Value.GetString()}\"")
                     : [];
-                var selector = rule.GetProperty("name").GetString() + "{" + string.Join(',', labels) + "}";
-                var found = await Poll.UntilAsync(async () => HasFiniteSample(await suite.Prometheus.QueryAsync(selector)), has => has, Patience, selector)
+                var groupName = group.GetProperty("name").GetString()!;
+                var record = rule.GetProperty("name").GetString()!;
+                var selector = record + "{" + string.Join(',', labels) + "}";
+                var expectedMissing = NotProvenYet.Records.TryGetValue((groupName, record), out var why);
+                var found = await Poll.UntilAsync(async () => HasFiniteSample(await suite.Prometheus.QueryAsync(selector)), has => has, expectedMissing ? TimeSpan.FromSeconds(5) : Patience, selector)
                     .ContinueWith(t => t.IsCompletedSuccessfully, TaskScheduler.Default);
-                output.WriteLine($"{(found ? "data" : "NO DATA")} {group.GetProperty("name").GetString()} {selector}");
+                if (expectedMissing)
+                {
+                    output.WriteLine($"not proven yet {groupName} {selector}: {why}");
+                    if (found)
+                    {
+                        failing.Add($"{groupName}: {selector} has data now; take it off NotProvenYet.Records");
+                    }
+
+                    continue;
+                }
+
+                output.WriteLine($"{(found ? "data" : "NO DATA")} {groupName} {selector}");
                 if (!found)
                 {
-                    failing.Add($"{group.GetProperty("name").GetString()}: {selector} has no data");
+                    failing.Add($"{groupName}: {selector} has no data");
                 }
             }
         }

@@ -25,5 +25,12 @@ internal static class NotProvenYet
             [("Suite health", "Warm-up targets", "A")] = NoScheduler,
         };
 
+    /// <summary>Recording rules (group, record) over the scheduler's metrics: no data without the scheduler.</summary>
+    public static readonly IReadOnlyDictionary<(string Group, string Record), string> Records =
+        new Dictionary<(string, string), string>
+        {
+            [("obs-warmup", "function:obs_warmup_pings:rate30m")] = NoScheduler,
+        };
+
     public static bool Contains(Grafana.PanelQuery q) => Queries.ContainsKey((q.Dashboard, q.PanelTitle, q.RefId));
 }

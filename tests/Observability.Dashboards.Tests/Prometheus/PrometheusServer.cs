@@ -112,10 +112,16 @@ internal sealed class PrometheusServer : IAsyncDisposable
         return server;
     }
 
-    /// <summary>An instant query (/api/v1/query) now; the result's series or samples.</summary>
-    public async Task<JsonElement> QueryAsync(string expression)
+    /// <summary>An instant query (/api/v1/query), now or at a given time; the result's series or samples.</summary>
+    public async Task<JsonElement> QueryAsync(string expression, DateTimeOffset? at = null)
     {
-        using var response = await Api.PostAsync("/api/v1/query", new FormUrlEncodedContent([new("query", expression)]));
+        List<KeyValuePair<string, string>> form = [new("query", expression)];
+        if (at is { } time)
+        {
+            form.Add(new("time", (time.ToUnixTimeMilliseconds() / 1000.0).ToString("F3", CultureInfo.InvariantCulture)));
+        }
+
+        using var response = await Api.PostAsync("/api/v1/query", new FormUrlEncodedContent(form));
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
         if (!response.IsSuccessStatusCode || body.GetProperty("status").GetString() != "success")
         {
