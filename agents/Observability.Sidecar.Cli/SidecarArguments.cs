@@ -24,6 +24,7 @@ internal static class SidecarArguments
         ["--log-lines"] = "LogLines",
         ["--warmup-header"] = "WarmUpHeader",
         ["--warmup-token"] = "WarmUpToken",
+        ["--advertise-url"] = "AdvertiseUrl",
         ["--otlp-endpoint"] = "OtlpEndpoint",
         ["--otlp-headers"] = "OtlpHeaders",
         ["--otlp-certificate"] = "OtlpCertificate",

@@ -5,5 +5,6 @@ var root = new RootCommand("obs: observability and warm-up for serverless functi
 {
     UpCommand.Create(),
     SloCommand.Create(),
+    WarmUpCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

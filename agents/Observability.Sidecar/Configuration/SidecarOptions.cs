@@ -89,6 +89,13 @@ public sealed class SidecarOptions : IValidatableObject
     public string? WarmUpToken { get; set; }
 
     /// <summary>
+    /// Where the warm-up scheduler reaches this sidecar, exported as the resource attribute obs.warmup.url (only with a
+    /// <see cref="WarmUpToken"/>) so that the scheduler finds the function. Default: the proxy's own listen URL,
+    /// http://ListenAddress:Port/ (the host name when listening on every address).
+    /// </summary>
+    public Uri? AdvertiseUrl { get; set; }
+
+    /// <summary>
     /// Route templates ("/orders/{id}", "/files/{*path}"): a matching request's span is named "METHOD template"
     /// with http.route set; any other is named by its method alone, so span names stay few. First match wins. Default none.
     /// </summary>
@@ -165,6 +172,10 @@ public sealed class SidecarOptions : IValidatableObject
     public TimeSpan DumpMinInterval { get; set; } = TimeSpan.FromMinutes(5);
 
     public bool Supervises => Command.Count > 0;
+
+    /// <summary>What obs.warmup.url says: <see cref="AdvertiseUrl"/>, else the proxy's listen URL; null without a warm-up token.</summary>
+    public Uri? EffectiveAdvertiseUrl => string.IsNullOrEmpty(WarmUpToken) ? null
+        : AdvertiseUrl ?? new Uri($"http://{(ListenAddress is "0.0.0.0" or "::" ? Environment.MachineName : ListenAddress.Contains(':', StringComparison.Ordinal) ? $"[{ListenAddress}]" : ListenAddress)}:{Port}/");
 
     public string EffectiveDumpDirectory => DumpDirectory
         ?? Path.Combine(EffectiveSpoolDirectory ?? Path.Combine(Path.GetTempPath(), "obs-sidecar-spool", SpoolName), "dumps");
@@ -266,6 +277,11 @@ public sealed class SidecarOptions : IValidatableObject
         {
             var source = OtlpCertificate is null ? Telemetry.ExportTls.CertificateVariable : "Sidecar:OtlpCertificate (--otlp-certificate)";
             yield return new ValidationResult($"{source}: {problem}.", [nameof(OtlpCertificate)]);
+        }
+
+        if (AdvertiseUrl is { } advertised && (!advertised.IsAbsoluteUri || (advertised.Scheme != Uri.UriSchemeHttp && advertised.Scheme != Uri.UriSchemeHttps)))
+        {
+            yield return new ValidationResult("Sidecar:AdvertiseUrl (--advertise-url) must be an absolute http(s) URL where the warm-up scheduler reaches this sidecar, e.g. http://orders-1:8081/.", [nameof(AdvertiseUrl)]);
         }
 
         if (OtlpEndpoint is { } endpoint && !endpoint.IsAbsoluteUri)

@@ -29,6 +29,11 @@ public static class SidecarTracing
             attributes.Add(new(FaasConventions.FaasMaxMemory, memory));
         }
 
+        if (options.EffectiveAdvertiseUrl is { } warmUpUrl)
+        {
+            attributes.Add(new(ObsConventions.WarmUpUrl, warmUpUrl.ToString()));
+        }
+
         return ResourceBuilder.CreateEmpty()
             .AddService(options.FunctionName!, serviceVersion: options.FunctionVersion, serviceInstanceId: options.Instance)
             .AddAttributes(attributes);

@@ -26,6 +26,12 @@ public static class ObsConventions
     /// <summary>Boolean span attribute: the invocation was a warm-up ping, left out of invocation and error counts and SLOs.</summary>
     public const string WarmUp = "obs.warmup";
 
+    /// <summary>
+    /// String resource attribute: where the warm-up scheduler sends this function's pings (its sidecar's URL).
+    /// Exported only by a sidecar that has a warm-up token, so that only functions that can be pinged are found.
+    /// </summary>
+    public const string WarmUpUrl = "obs.warmup.url";
+
     /// <summary>String span attribute on the spans of a cold-start record: which phase the span times.</summary>
     public const string ColdStartPhase = "obs.coldstart.phase";
 
