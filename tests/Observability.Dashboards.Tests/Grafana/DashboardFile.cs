@@ -6,8 +6,8 @@ namespace Observability.Dashboards.Tests.Grafana;
 /// <summary>A data source reference as a panel or target writes it.</summary>
 internal sealed record DataSourceRef(string? Type, string? Uid);
 
-/// <summary>One query of one panel: PromQL (Expr) or SQL (RawSql).</summary>
-internal sealed record PanelQuery(string Dashboard, int PanelId, string PanelTitle, string RefId, DataSourceRef DataSource, string? Expr, string? RawSql)
+/// <summary>One query of one panel: PromQL (Expr) or SQL (RawSql); NoValue is what the panel shows when the query has no series.</summary>
+internal sealed record PanelQuery(string Dashboard, int PanelId, string PanelTitle, string RefId, DataSourceRef DataSource, string? Expr, string? RawSql, string? NoValue = null)
 {
     public override string ToString() => $"{Dashboard} / {PanelTitle} ({PanelId}) / {RefId}";
 }
@@ -67,7 +67,8 @@ internal sealed class DashboardFile
             (string?)target["refId"] ?? string.Empty,
             target["datasource"] is null ? Ref(panel["datasource"]) : Ref(target["datasource"]),
             (string?)target["expr"],
-            (string?)target["rawSql"]);
+            (string?)target["rawSql"],
+            (string?)panel["fieldConfig"]?["defaults"]?["noValue"]);
 
     /// <summary>Every data source reference anywhere in the dashboard: panels, targets, variables, internal data links.</summary>
     public IEnumerable<(string Where, DataSourceRef Ref)> DataSourceReferences()

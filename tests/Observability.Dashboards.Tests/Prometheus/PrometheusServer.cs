@@ -8,8 +8,8 @@ using Observability.Testing;
 
 namespace Observability.Dashboards.Tests.Prometheus;
 
-/// <summary>A scrape target: a job name, host:port, and the bearer token its /metrics wants (null: none).</summary>
-internal sealed record ScrapeJob(string Name, string Target, string? BearerToken);
+/// <summary>A scrape job: its name, its targets (host:port), and the bearer token their /metrics want (null: none).</summary>
+internal sealed record ScrapeJob(string Name, IReadOnlyList<string> Targets, string? BearerToken);
 
 /// <summary>
 /// A real Prometheus (Debian's prometheus binary) on loopback, with a configuration written here: a 1 s scrape
@@ -66,7 +66,7 @@ internal sealed class PrometheusServer : IAsyncDisposable
                 config.AppendLine(CultureInfo.InvariantCulture, $"    authorization:\n      type: Bearer\n      credentials_file: {Quote(tokenFile)}");
             }
 
-            config.AppendLine(CultureInfo.InvariantCulture, $"    static_configs:\n      - targets: [{Quote(job.Target)}]");
+            config.AppendLine(CultureInfo.InvariantCulture, $"    static_configs:\n      - targets: [{string.Join(", ", job.Targets.Select(Quote))}]");
         }
 
         var configFile = Path.Combine(folder, "prometheus.yml");

@@ -1,7 +1,12 @@
 using System.Net;
 using Google.Protobuf;
+using Hangfire;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Observability.Dashboards.Tests.Grafana;
+using Observability.Hosting;
 using Observability.Testing;
+using Observability.WarmUp.Scheduling;
 using YamlDotNet.RepresentationModel;
 using static Observability.Testing.OtlpFactory;
 
@@ -10,22 +15,37 @@ namespace Observability.Dashboards.Tests.Prometheus;
 /// <summary>
 /// The suite as Prometheus sees it: a real collector over the PostgreSQL fixture fed with synthetic OTLP traffic
 /// every second (the functions of the SLO specs, two versions each), a real sidecar with the sample function
-/// under its own traffic, and a real Prometheus scraping both every second with the rules of
-/// dashboards/prometheus/rules loaded. The traffic keeps flowing while the tests query.
+/// under its own traffic, the warm-up scheduler pinging targets that answer warm, cold, fail or run out of budget
+/// (a second sidecar that scales to zero makes the cold ones), and a real Prometheus scraping them all every second
+/// with the rules of dashboards/prometheus/rules loaded. The traffic keeps flowing while the tests query.
 /// </summary>
 public sealed class ScrapedSuite : IAsyncLifetime, IDisposable
 {
     public static readonly string[] Versions = ["1", "2"];
 
-    /// <summary>The sidecar's function: a version of its own, so that its real spans stand apart from the synthetic ones.</summary>
-    public const string SidecarFunction = "hello";
+    /// <summary>
+    /// The sidecar's function: a name no SLO spec has, so that each SLO sees only the synthetic traffic, the same mix
+    /// every second (what the comparison of `obs slo status` with the rules relies on).
+    /// </summary>
+    public const string SidecarFunction = "hello-sidecar";
 
     public const string SidecarVersion = "3";
+
+    /// <summary>The function behind the second sidecar, which stops it after a second idle: the scheduler's pings find it cold.</summary>
+    public const string ColdFunction = "pinged";
+
+    private const string WarmUpToken = "dashboards-tests-warmup-token-5d1c";
+
+    /// <summary>The scheduler's planner job (WarmUpPlanner.RecurringJobId, internal to the scheduler): triggered every few seconds here rather than once a minute.</summary>
+    private const string PlannerJob = "warmup-planner";
 
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Exception> _trafficErrors = [];
     private Task _traffic = Task.CompletedTask;
     private SidecarProcess? _sidecar;
+    private SidecarProcess? _coldSidecar;
+    private WebApplication? _scheduler;
+    private string? _targetsFile;
     private PrometheusServer? _prometheus;
 
     public CollectorRunner Collector { get; private set; } = null!;
@@ -59,11 +79,14 @@ public sealed class ScrapedSuite : IAsyncLifetime, IDisposable
         ConnectionString = await server.CreateDatabaseAsync("dashboards");
         // A small queue, so that bursts of noise fill it and the collector's drop counters have something to count.
         Collector = await CollectorRunner.StartAsync(ConnectionString, o => o.QueueCapacity = 400);
-        _sidecar = await SidecarProcess.StartAsync(SidecarFunction, SidecarVersion, Collector, samplingRatio: 0.5);
+        _sidecar = await SidecarProcess.StartAsync(SidecarFunction, SidecarVersion, Collector, samplingRatio: 0.5, WarmUpToken);
+        _coldSidecar = await SidecarProcess.StartAsync(ColdFunction, "1", Collector, samplingRatio: 1, WarmUpToken, idleTimeout: TimeSpan.FromSeconds(1));
+        _scheduler = await StartSchedulerAsync();
         _prometheus = await PrometheusServer.StartAsync(
             [
-                new ScrapeJob("obs-collector", $"127.0.0.1:{Collector.HttpPort}", CollectorRunner.MetricsKey),
-                new ScrapeJob("obs-sidecar", $"127.0.0.1:{_sidecar.AdminPort}", null),
+                new ScrapeJob("obs-collector", [$"127.0.0.1:{Collector.HttpPort}"], CollectorRunner.MetricsKey),
+                new ScrapeJob("obs-sidecar", [$"127.0.0.1:{_sidecar.AdminPort}", $"127.0.0.1:{_coldSidecar.AdminPort}"], null),
+                new ScrapeJob("obs-warmup", [$"127.0.0.1:{WarmUpScheduler.Port(_scheduler)}"], CollectorRunner.MetricsKey),
             ],
             SuiteMetrics.RuleFiles());
         _traffic = Task.Run(() => TrafficAsync(_stop.Token));
@@ -85,15 +108,73 @@ public sealed class ScrapedSuite : IAsyncLifetime, IDisposable
             await _prometheus.DisposeAsync();
         }
 
-        if (_sidecar is not null)
+        if (_scheduler is not null)
         {
-            await _sidecar.DisposeAsync();
+            await _scheduler.StopAsync();
+            await _scheduler.DisposeAsync();
+        }
+
+        foreach (var sidecar in new[] { _sidecar, _coldSidecar })
+        {
+            if (sidecar is not null)
+            {
+                await sidecar.DisposeAsync();
+            }
+        }
+
+        if (_targetsFile is not null)
+        {
+            File.Delete(_targetsFile);
         }
 
         await Collector.DisposeAsync();
     }
 
     public void Dispose() => _stop.Dispose();
+
+    /// <summary>
+    /// The warm-up scheduler, in this process as `obs up` runs it, with three targets: the first sidecar's function,
+    /// kept warm by its traffic (warm pings); the second sidecar's, idle, with a budget of two pings an hour (cold
+    /// pings, then skipped ones); one where nothing listens (failed pings). Fixed policy, a ping every 2 s.
+    /// </summary>
+    private async Task<WebApplication> StartSchedulerAsync()
+    {
+        _targetsFile = Path.Combine(Path.GetTempPath(), $"obs-dashboards-targets-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(_targetsFile, $"""
+            targets:
+              - function: {SidecarFunction}
+                url: http://127.0.0.1:{Sidecar.Port}/hello
+                policy: fixed
+                fixedInterval: "00:00:02"
+                budgetPerHour: 3600
+              - function: {ColdFunction}
+                url: http://127.0.0.1:{_coldSidecar!.Port}/hello
+                policy: fixed
+                fixedInterval: "00:00:02"
+                budgetPerHour: 2
+              - function: unreachable
+                url: http://127.0.0.1:{LocalPostgres.FreePort()}/
+                policy: fixed
+                fixedInterval: "00:00:02"
+                budgetPerHour: 3600
+            """);
+        // Hangfire warns of every retry of the unreachable target's pings: expected here, so only errors.
+        var app = WarmUpScheduler.Build(["--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Hangfire=Error"], o =>
+        {
+            o.DatabaseUrl = ConnectionString;
+            o.ReadKey = CollectorRunner.ReadKey;
+            o.MetricsKey = CollectorRunner.MetricsKey;
+            o.WarmUpToken = WarmUpToken;
+            o.Port = 0;
+            o.TargetsFile = _targetsFile;
+            o.Discover = false;
+            o.SchedulePollingInterval = TimeSpan.FromMilliseconds(500);
+            o.QueuePollInterval = TimeSpan.FromMilliseconds(500);
+            o.PingTimeout = TimeSpan.FromSeconds(10);
+        });
+        await app.StartAsync();
+        return app;
+    }
 
     /// <summary>The function of every SLO spec in dashboards/slo, so that every SLO's rules have traffic to work on.</summary>
     private static string[] SloFunctions()
@@ -181,6 +262,11 @@ public sealed class ScrapedSuite : IAsyncLifetime, IDisposable
         if (tick % 10 == 0)
         {
             await RefusalsAsync(ct);
+        }
+
+        if (tick % 3 == 0)
+        {
+            _scheduler!.Services.GetRequiredService<IRecurringJobManager>().Trigger(PlannerJob);
         }
     }
 

@@ -20,10 +20,13 @@ internal sealed class SidecarProcess : IAsyncDisposable
     {
         _process = process;
         _output = output;
+        Port = port;
         AdminPort = adminPort;
         Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
         Admin = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{adminPort}"), Timeout = TimeSpan.FromSeconds(30) };
     }
+
+    public int Port { get; }
 
     public int AdminPort { get; }
 
@@ -48,7 +51,9 @@ internal sealed class SidecarProcess : IAsyncDisposable
     /// <param name="version">faas.version.</param>
     /// <param name="collector">Where the spans and snapshots go.</param>
     /// <param name="samplingRatio">The head-sampling ratio, so that spans are sampled out and the rest carry their adjusted counts.</param>
-    public static async Task<SidecarProcess> StartAsync(string name, string version, CollectorRunner collector, double samplingRatio)
+    /// <param name="warmUpToken">The token that makes a request a warm-up ping (the scheduler's).</param>
+    /// <param name="idleTimeout">Scale to zero after this long idle, so that the next ping finds the function cold; null: never.</param>
+    public static async Task<SidecarProcess> StartAsync(string name, string version, CollectorRunner collector, double samplingRatio, string warmUpToken, TimeSpan? idleTimeout = null)
     {
         int port = LocalPostgres.FreePort(), adminPort = LocalPostgres.FreePort(), upstreamPort = LocalPostgres.FreePort();
         // OBS_SIDECAR names the natively compiled sidecar (scripts/test.sh), as it ships; else the build output.
@@ -65,6 +70,8 @@ internal sealed class SidecarProcess : IAsyncDisposable
             "--otlp-headers", "Authorization=Bearer " + CollectorRunner.WriteKey,
             $"--Sidecar:FunctionEnvironment:FUNCTION_NAME={name}",
             "--Sidecar:SamplingRatio=" + samplingRatio.ToString(CultureInfo.InvariantCulture),
+            "--warmup-token", warmUpToken,
+            .. idleTimeout is { } idle ? ["--Sidecar:IdleTimeout=" + idle.ToString("c", CultureInfo.InvariantCulture)] : Array.Empty<string>(),
             "--Logging:LogLevel:Default=Warning",
             "--route", "/hello", "--route", "/throw",
             "--", "dotnet", RepositoryFiles.Built("samples", "HelloFunction", "HelloFunction.dll"),
