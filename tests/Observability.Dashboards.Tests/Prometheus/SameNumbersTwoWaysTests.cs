@@ -27,7 +27,8 @@ public sealed class SameNumbersTwoWaysTests(ScrapedSuite suite, ITestOutputHelpe
         var (at, slos) = await Poll.UntilAsync(
             async () =>
             {
-                var time = DateTimeOffset.UtcNow.AddSeconds(-3);
+                // Between two ticks: every span of the latest tick starts before it, none of the next one's.
+                var time = suite.LastTickStart.AddMilliseconds(300);
                 var status = await StatusAsync(time);
                 var shares = new List<double>();
                 foreach (var slo in status)
@@ -48,9 +49,9 @@ public sealed class SameNumbersTwoWaysTests(ScrapedSuite suite, ITestOutputHelpe
             var remaining = await ValueAsync($"slo:error_budget_remaining:ratio{{slo=\"{slo.Name}\"}}", at);
             var prometheusTotal = (await PrometheusTotalAsync(slo, at))!.Value;
 
-            // The traffic is the same mix every second, so what the edges add or leave out (a share `edge` of the
-            // invocations) moves the error ratio by at most that share of itself; the budget remaining moves by
-            // the ratio's difference over the error budget.
+            // The traffic is the same mix every second and both count whole ticks, so what the edges add or leave
+            // out (a share `edge` of the invocations) moves the error ratio by at most that share of itself; the
+            // budget remaining moves by the ratio's difference over the error budget.
             var edge = Math.Abs(slo.Total - prometheusTotal) / slo.Total;
             var ratioBound = (edge * slo.ErrorRatio) + 1e-9;
             output.WriteLine(FormattableString.Invariant(

@@ -42,6 +42,7 @@ public sealed class ScrapedSuite : IAsyncLifetime, IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Exception> _trafficErrors = [];
     private Task _traffic = Task.CompletedTask;
+    private long _lastTickStartTicks;
     private SidecarProcess? _sidecar;
     private SidecarProcess? _coldSidecar;
     private WebApplication? _scheduler;
@@ -55,6 +56,9 @@ public sealed class ScrapedSuite : IAsyncLifetime, IDisposable
     public IReadOnlyList<string> Functions { get; private set; } = [];
 
     public DateTimeOffset Started { get; } = DateTimeOffset.UtcNow;
+
+    /// <summary>When the latest tick's synthetic spans start (all of them; the next tick's start at least 1 s later).</summary>
+    public DateTimeOffset LastTickStart => new(Interlocked.Read(ref _lastTickStartTicks), TimeSpan.Zero);
 
     internal PrometheusServer Prometheus => _prometheus!;
 
@@ -231,11 +235,13 @@ public sealed class ScrapedSuite : IAsyncLifetime, IDisposable
 
     private async Task OneTickAsync(int tick, CancellationToken ct)
     {
+        var start = DateTime.UtcNow;
+        Interlocked.Exchange(ref _lastTickStartTicks, start.Ticks);
         foreach (var function in Functions)
         {
             foreach (var version in Versions)
             {
-                var (traces, logs) = SyntheticTraffic.Tick(function, version, tick);
+                var (traces, logs) = SyntheticTraffic.Tick(function, version, tick, start);
                 await SendAsync("/v1/traces", traces, ct);
                 await SendAsync("/v1/logs", logs, ct);
                 if (tick % 10 == 0 && function == Functions[0] && version == Versions[0])

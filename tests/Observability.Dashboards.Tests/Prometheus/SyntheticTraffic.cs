@@ -23,13 +23,21 @@ internal static class SyntheticTraffic
     /// <summary>Invocations one tick stands for: 6 plain + 1 error + 1 cold + 2 sampled spans at 4 each.</summary>
     public const double InvocationsPerTick = 6 + 1 + 1 + (2 * 4);
 
-    public static (ExportTraceServiceRequest Traces, ExportLogsServiceRequest Logs) Tick(string function, string version, int tick)
+    /// <param name="function">faas.name.</param>
+    /// <param name="version">faas.version.</param>
+    /// <param name="tick">The tick's number (varies the init durations).</param>
+    /// <param name="start">
+    /// When the tick's spans start, all of them: a count "as of" a time between two ticks then holds whole ticks
+    /// only, the same mix of errors and slow invocations as every other (the comparison of `obs slo status` with
+    /// the rules relies on it).
+    /// </param>
+    public static (ExportTraceServiceRequest Traces, ExportLogsServiceRequest Logs) Tick(string function, string version, int tick, DateTime start)
     {
-        var now = DateTime.UtcNow;
+        var now = start;
         var spans = new List<OtlpSpan>();
         OtlpSpan Invocation(double seconds, params KeyValue[] extra)
         {
-            var span = SpanAt(now, "GET /" + function, OtlpSpan.Types.SpanKind.Server, seconds, NewTraceId());
+            var span = SpanFrom(now, "GET /" + function, OtlpSpan.Types.SpanKind.Server, seconds, NewTraceId());
             span.Attributes.Add(Attr("faas.trigger", "http"));
             span.Attributes.Add(extra);
             spans.Add(span);
@@ -47,9 +55,9 @@ internal static class SyntheticTraffic
         var cold = Invocation(0.9, Attr("faas.coldstart", true), Attr("http.response.status_code", 200));
         // The cold-start record: a trace of its own, linked to the invocation that paid for it; version 2 starts slower.
         var initSeconds = (version == "2" ? 0.6 : 0.15) + (tick % 5 * 0.05);
-        var record = SpanAt(now, "faas.coldstart", OtlpSpan.Types.SpanKind.Internal, initSeconds + 0.05, NewTraceId());
+        var record = SpanFrom(now, "faas.coldstart", OtlpSpan.Types.SpanKind.Internal, initSeconds + 0.05, NewTraceId());
         record.Links.Add(new OtlpSpan.Types.Link { TraceId = cold.TraceId, SpanId = cold.SpanId });
-        var init = SpanAt(now, "coldstart.init", OtlpSpan.Types.SpanKind.Internal, initSeconds, record.TraceId);
+        var init = SpanFrom(now, "coldstart.init", OtlpSpan.Types.SpanKind.Internal, initSeconds, record.TraceId);
         init.ParentSpanId = record.SpanId;
         init.Attributes.Add(Attr("obs.coldstart.phase", "init"));
         spans.Add(record);
@@ -89,6 +97,16 @@ internal static class SyntheticTraffic
         (bad.StartTimeUnixNano, bad.EndTimeUnixNano) = (bad.EndTimeUnixNano, bad.StartTimeUnixNano);
         return Traces("noise", null, SpanAt(now, "good", OtlpSpan.Types.SpanKind.Server, 0.01, NewTraceId()), bad);
     }
+
+    private static OtlpSpan SpanFrom(DateTime start, string name, OtlpSpan.Types.SpanKind kind, double seconds, ByteString traceId) => new()
+    {
+        TraceId = traceId,
+        SpanId = NewSpanId(),
+        Name = name,
+        Kind = kind,
+        StartTimeUnixNano = Nanos(start),
+        EndTimeUnixNano = Nanos(start.AddSeconds(seconds)),
+    };
 
     private static OtlpSpan SpanAt(DateTime end, string name, OtlpSpan.Types.SpanKind kind, double seconds, ByteString traceId) => new()
     {
