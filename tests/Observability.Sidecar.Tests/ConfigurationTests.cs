@@ -17,6 +17,7 @@ public sealed class ConfigurationTests
     [InlineData("--name x --otlp-certificate /nonexistent/ca.pem", "Sidecar:OtlpCertificate (--otlp-certificate): /nonexistent/ca.pem cannot be read")]
     [InlineData("--name x --otlp-certificate /proc/version", "Sidecar:OtlpCertificate (--otlp-certificate): /proc/version holds no PEM certificate")]
     [InlineData("--name x --warmup-token short", "Sidecar:WarmUpToken (--warmup-token) must be at least 16 characters")]
+    [InlineData("--name x --advertise-url ftp://host/", "Sidecar:AdvertiseUrl (--advertise-url) must be an absolute http(s) URL")]
     [InlineData("--name x --route /ok/{id} --route orders", "Sidecar:Routes (--route): \"orders\" must start with /")]
     [InlineData("--name x --route /files/{name}.txt", "Sidecar:Routes (--route): \"/files/{name}.txt\" segment \"{name}.txt\" must be a literal or a whole {name}")]
     [InlineData("--name x --route /a/{*rest}/b", "catch-all \"{*rest}\" must be the last segment")]

@@ -8,6 +8,7 @@ using Observability.Collector;
 using Observability.Collector.Configuration;
 using Observability.Collector.Security;
 using Observability.Hosting;
+using Observability.WarmUp.Scheduling;
 using Spectre.Console;
 
 namespace Observability.Cli.Commands;
@@ -24,10 +25,12 @@ internal static class UpCommand
         var otlpPort = new Option<int>("--otlp-port") { Description = "OTLP/HTTP port.", DefaultValueFactory = _ => 4318 };
         var httpPort = new Option<int>("--http-port") { Description = "Query API, UI and /metrics port.", DefaultValueFactory = _ => 8080 };
         var json = new Option<bool>("--json") { Description = "Print the endpoints and keys as JSON (for scripts) instead of a table." };
+        var warmUpTargets = new Option<string?>("--warmup-targets") { Description = "YAML file of functions the warm-up scheduler keeps warm (docs/warm-up.md); sidecars that advertise a warm-up URL are found without it." };
+        var warmUpPort = new Option<int>("--warmup-port") { Description = "Warm-up scheduler port: Hangfire dashboard (/hangfire) and its /metrics.", DefaultValueFactory = _ => 8090 };
 
         var command = new Command("up", "Run the suite on this machine: a private PostgreSQL (unless one is given) and the collector.")
         {
-            dataDir, databaseUrl, listen, grpcPort, otlpPort, httpPort, json,
+            dataDir, databaseUrl, listen, grpcPort, otlpPort, httpPort, json, warmUpTargets, warmUpPort,
         };
         command.SetAction(async (result, ct) =>
         {
@@ -36,6 +39,7 @@ internal static class UpCommand
             var keys = LocalKeys.Load(dir);
             LocalPostgres? postgres = null;
             WebApplication? collector = null;
+            WebApplication? scheduler = null;
             try
             {
                 if (url is null)
@@ -57,7 +61,23 @@ internal static class UpCommand
                     o.HttpPort = result.GetValue(httpPort);
                 });
                 await Step("Starting the collector (schema, partitions, ports)", () => collector.StartAsync(ct));
-                PrintEndpoints(collector, keys, postgres, result.GetValue(json));
+                if (keys.WarmUpToken is not null)
+                {
+                    // The same database and keys as the collector: the scheduler reads the collector's tables.
+                    scheduler = WarmUpScheduler.Build(["--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Observability=Information"], o =>
+                    {
+                        o.DatabaseUrl = url;
+                        o.ReadKey = keys.ReadKey;
+                        o.MetricsKey = keys.MetricsKey;
+                        o.WarmUpToken = keys.WarmUpToken;
+                        o.ListenAddress = result.GetValue(listen)!;
+                        o.Port = result.GetValue(warmUpPort);
+                        o.TargetsFile = result.GetValue(warmUpTargets);
+                    });
+                    await Step("Starting the warm-up scheduler (Hangfire)", () => scheduler.StartAsync(ct));
+                }
+
+                PrintEndpoints(collector, scheduler, keys, postgres, result.GetValue(json));
                 await collector.WaitForShutdownAsync(ct);
                 return 0;
             }
@@ -78,6 +98,11 @@ internal static class UpCommand
             }
             finally
             {
+                if (scheduler is not null)
+                {
+                    await scheduler.DisposeAsync();
+                }
+
                 if (collector is not null)
                 {
                     await collector.DisposeAsync();
@@ -121,7 +146,7 @@ internal static class UpCommand
         return port;
     }
 
-    private static void PrintEndpoints(WebApplication collector, LocalKeys keys, LocalPostgres? postgres, bool json)
+    private static void PrintEndpoints(WebApplication collector, WebApplication? scheduler, LocalKeys keys, LocalPostgres? postgres, bool json)
     {
         var ports = collector.Services.GetRequiredService<CollectorListeners>();
         var host = "127.0.0.1";
@@ -133,6 +158,7 @@ internal static class UpCommand
             api = $"{scheme}://{host}:{ports.Port(ListenerRole.Api)}/api/v1",
             jaeger = $"{scheme}://{host}:{ports.Port(ListenerRole.Api)}/jaeger",
             metrics = $"{scheme}://{host}:{ports.Port(ListenerRole.Api)}/metrics",
+            hangfire = scheduler is null ? null : $"http://{host}:{WarmUpScheduler.Port(scheduler)}/hangfire",
             database = postgres?.Url(),
             writeKey = keys.WriteKey,
             readKey = keys.ReadKey,
@@ -151,6 +177,7 @@ internal static class UpCommand
         table.AddRow("Query API", endpoints.api);
         table.AddRow("Jaeger API (Grafana)", endpoints.jaeger);
         table.AddRow("Prometheus metrics", endpoints.metrics);
+        table.AddRow("Warm-up scheduler (Hangfire, read key)", endpoints.hangfire ?? "(not started: no warm-up token)");
         table.AddRow("PostgreSQL", Markup.Escape(endpoints.database ?? "(given by OBS_DATABASE_URL)"));
         table.AddRow("Write key (ingest)", keys.WriteKey);
         table.AddRow("Read key (queries)", keys.ReadKey);

@@ -55,6 +55,7 @@ internal static class WarmUpChart
 
         svg.Append(Invariant($"<text x=\"{x0 + (PanelWidth / 2)}\" y=\"{bottom + 40}\" text-anchor=\"middle\">{Escape(xLabel)}</text>\n"));
         svg.Append(Invariant($"<text transform=\"translate({x0 - 48},{Top + (PanelHeight / 2)}) rotate(-90)\" text-anchor=\"middle\">cold-start rate</text>\n"));
+        var placed = new List<(double X, double Y)>();
         for (var i = 0; i < results.Count; i++)
         {
             var r = results[i];
@@ -62,8 +63,16 @@ internal static class WarmUpChart
             var (cx, cy) = (X(xOf(r)), Y(r.ColdStartRate * 100));
             svg.Append(Invariant($"<circle cx=\"{cx:0.##}\" cy=\"{cy:0.##}\" r=\"6\" fill=\"{colour}\"><title>{Escape(r.Policy)}: {r.ColdStartRate * 100:0.00}% cold, {xOf(r):0.#}</title></circle>\n"));
             var anchor = cx > x0 + (PanelWidth * 0.8) ? "end" : "start";
-            var dx = anchor == "end" ? -9 : 9;
-            svg.Append(Invariant($"<text x=\"{cx + dx:0.##}\" y=\"{cy - 8:0.##}\" text-anchor=\"{anchor}\" fill=\"{colour}\" font-weight=\"bold\">{Escape(r.Policy)}</text>\n"));
+            var lx = cx + (anchor == "end" ? -9 : 9);
+            var ly = cy - 8;
+            // Policies that land on the same spot (fixed and idle often do) get their labels stacked, not overprinted.
+            while (placed.Any(p => Math.Abs(p.X - lx) < 70 && Math.Abs(p.Y - ly) < 13))
+            {
+                ly -= 14;
+            }
+
+            placed.Add((lx, ly));
+            svg.Append(Invariant($"<text x=\"{lx:0.##}\" y=\"{ly:0.##}\" text-anchor=\"{anchor}\" fill=\"{colour}\" font-weight=\"bold\">{Escape(r.Policy)}</text>\n"));
         }
     }
 

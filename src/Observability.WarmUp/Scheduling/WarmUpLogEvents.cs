@@ -13,4 +13,5 @@ internal enum WarmUpLogEvents
     CollectorTablesMissing = 4008,
     PlannerBusy = 4009,
     TargetFailed = 4010,
+    TargetsFileInvalid = 4011,
 }

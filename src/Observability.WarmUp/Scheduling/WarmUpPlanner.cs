@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using Hangfire;
-using Npgsql;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Observability.WarmUp.Policies;
 using Observability.WarmUp.Storage;
 using Observability.WarmUp.Targets;
@@ -73,7 +73,18 @@ internal sealed partial class WarmUpPlanner(
             LogNoCollectorTables(logger);
         }
 
-        var targets = await catalog.LoadAsync(now, collectorTables, ct);
+        IReadOnlyList<WarmUpTarget> targets;
+        try
+        {
+            targets = await catalog.LoadAsync(now, collectorTables, ct);
+        }
+        catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException)
+        {
+            // The file was valid at start (validated then) and broke since: keep the pings already planned.
+            LogTargetsFile(logger, e, o.TargetsFile);
+            return [];
+        }
+
         var horizon = now + Interval + o.PlanningSlack;
         var planned = new List<long>();
         foreach (var target in targets)
@@ -187,6 +198,9 @@ internal sealed partial class WarmUpPlanner(
 
     [LoggerMessage(EventId = (int)WarmUpLogEvents.PlannerBusy, Level = LogLevel.Information, Message = "Another planner run holds the lock for longer than 30 s: this run is skipped")]
     private static partial void LogBusy(ILogger logger);
+
+    [LoggerMessage(EventId = (int)WarmUpLogEvents.TargetsFileInvalid, Level = LogLevel.Error, Message = "The targets file {File} cannot be read now; nothing planned until it is fixed")]
+    private static partial void LogTargetsFile(ILogger logger, Exception e, string? file);
 
     [LoggerMessage(EventId = (int)WarmUpLogEvents.TargetFailed, Level = LogLevel.Error, Message = "Planning {Function} failed; the other targets are planned and the next run tries again")]
     private static partial void LogTargetFailed(ILogger logger, Exception e, string function);
