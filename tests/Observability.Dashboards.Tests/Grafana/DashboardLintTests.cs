@@ -128,7 +128,7 @@ public sealed partial class DashboardLintTests
     [Fact]
     public void Every_metric_a_panel_or_variable_reads_is_one_the_suite_exports_or_records()
     {
-        var known = SuiteMetrics.Registered().Union(SuiteMetrics.Records()).Union(SuiteMetrics.PrometheusOwn).Union(ScheduleContract).ToHashSet(StringComparer.Ordinal);
+        var known = SuiteMetrics.Registered().Union(SuiteMetrics.Records()).Union(SuiteMetrics.PrometheusOwn).ToHashSet(StringComparer.Ordinal);
         var expressions = Dashboards.SelectMany(d => d.Queries.Where(q => q.Expr is not null).Select(q => (Where: q.ToString(), Expr: q.Expr!))
             .Concat(d.QueryVariables.Select(v => (Where: $"{d.Title} / ${v.Name}", Expr: LabelValuesSelector(v.Definition)))));
         var unknown = expressions.SelectMany(e => PromQl.MetricNames(e.Expr).Where(m => !known.Contains(m)).Select(m => $"{e.Where}: {m}")).ToList();
@@ -200,18 +200,6 @@ public sealed partial class DashboardLintTests
         var providers = File.ReadAllText(Directory.GetFiles(RepositoryFiles.GrafanaDashboardProviders).Single());
         Assert.Contains("${OBS_DASHBOARDS_PATH}", providers, StringComparison.Ordinal);
     }
-
-    /// <summary>
-    /// The scheduler's metrics of CONTRACTS.md §2, accepted here until its host's code registers them (then the
-    /// registration scan finds them and this list can go).
-    /// </summary>
-    private static readonly string[] ScheduleContract =
-    [
-        "obs_warmup_pings_total", "obs_warmup_pings_skipped_total",
-        "obs_warmup_ping_duration_seconds_bucket", "obs_warmup_ping_duration_seconds_sum", "obs_warmup_ping_duration_seconds_count",
-        "obs_warmup_planner_duration_seconds_bucket", "obs_warmup_planner_duration_seconds_sum", "obs_warmup_planner_duration_seconds_count",
-        "obs_warmup_planner_runs_total", "obs_warmup_budget_per_hour", "obs_warmup_pings_last_hour", "obs_warmup_targets",
-    ];
 
     /// <summary>label_values(selector, label): the selector, as a PromQL expression of its own.</summary>
     private static string LabelValuesSelector(string definition)
