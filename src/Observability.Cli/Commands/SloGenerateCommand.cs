@@ -29,11 +29,7 @@ internal static class SloGenerateCommand
             }
             catch (SloSpecException e)
             {
-                AnsiConsole.MarkupLine("[red]Invalid SLO specs:[/]");
-                foreach (var error in e.Errors)
-                {
-                    AnsiConsole.MarkupLineInterpolated($"  - {error}");
-                }
+                SloErrors.Print(e);
 
                 return 2;
             }

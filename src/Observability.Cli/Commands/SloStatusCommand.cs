@@ -56,17 +56,14 @@ internal static class SloStatusCommand
             }
             catch (SloSpecException e)
             {
-                AnsiConsole.MarkupLine("[red]Invalid SLO specs:[/]");
-                foreach (var error in e.Errors)
-                {
-                    AnsiConsole.MarkupLineInterpolated($"  - {error}");
-                }
+                SloErrors.Print(e);
 
                 return 2;
             }
             catch (CollectorClientException e)
             {
-                AnsiConsole.MarkupLineInterpolated($"[red]obs slo status:[/] {e.Message}");
+                // Plain stderr, unwrapped: scripts and people both read it whole.
+                Console.Error.WriteLine($"obs slo status: {e.Message}");
                 return 1;
             }
         });
