@@ -90,7 +90,7 @@ internal static class FailureShowCommand
         foreach (var s in detail.Items())
         {
             snapshots.AddRow(
-                Markup.Escape(s.Str("id") ?? "?"), Human.When(s.Time("time"), now), Markup.Escape(s.Str("version") ?? "-"),
+                Markup.Escape(s.Str("id") ?? "?"), Human.Short(s.Time("time"), now), Markup.Escape(s.Str("version") ?? "-"),
                 Markup.Escape(s.Str("instance") ?? "-"), Markup.Escape(s.Str("statusCode") ?? "-"), Markup.Escape(s.Str("traceId") ?? "-"));
         }
 

@@ -54,11 +54,11 @@ internal static class FailuresCommand
             return;
         }
 
-        var table = new Table().AddColumns("Fingerprint", "Function", "Failure")
+        var table = new Table().AddColumn(new TableColumn("Fingerprint").NoWrap()).AddColumns("Function", "Failure")
             .AddColumn(new TableColumn("Count").RightAligned())
             .AddColumn(new TableColumn("First seen").NoWrap())
             .AddColumn(new TableColumn("Last seen").NoWrap())
-            .AddColumns("Versions", "Latest snapshot");
+            .AddColumn("Versions");
         foreach (var g in items)
         {
             table.AddRow(
@@ -66,10 +66,9 @@ internal static class FailuresCommand
                 Markup.Escape(g.Get("signature")?.Str("function") ?? "?"),
                 Describe(g),
                 Human.Count(g.Num("count") ?? 0),
-                Human.When(g.Time("firstSeen"), now),
-                Human.When(g.Time("lastSeen"), now),
-                Markup.Escape(string.Join(", ", g.Items("versions").Select(v => v.GetString() is { Length: > 0 } s ? s : "-"))),
-                Markup.Escape(g.Str("latestSnapshotId") ?? "-"));
+                Human.Short(g.Time("firstSeen"), now),
+                Human.Short(g.Time("lastSeen"), now),
+                Markup.Escape(string.Join(", ", g.Items("versions").Select(v => v.GetString() is { Length: > 0 } s ? s : "-"))));
         }
 
         AnsiConsole.Write(table);

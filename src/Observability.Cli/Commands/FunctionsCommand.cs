@@ -63,7 +63,7 @@ internal static class FunctionsCommand
                 Rate(range.Num("errors") ?? 0, range.Num("errorRate"), "red"),
                 Rate(range.Num("coldStarts") ?? 0, range.Num("coldStartRate"), "yellow"),
                 Human.Milliseconds(range.Num("p95LatencyMs")),
-                Human.When(f.Time("lastInvoked"), now),
+                Human.Short(f.Time("lastInvoked"), now),
                 Human.Seconds(f.Num("idleSeconds")),
                 warmUp);
         }

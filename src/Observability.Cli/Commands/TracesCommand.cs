@@ -87,7 +87,7 @@ internal static class TracesCommand
             table.AddRow(
                 Markup.Escape(t.Str("traceId") ?? "?"),
                 Markup.Escape($"{t.Str("rootService")}: {t.Str("rootName")}"),
-                Human.When(t.Time("startTime"), now),
+                Human.Short(t.Time("startTime"), now),
                 Human.Nanoseconds((long)(t.Num("durationNanos") ?? 0)),
                 Human.Count(t.Num("spanCount") ?? 0),
                 errors > 0 ? $"[red]{errors}[/]" : "0",

@@ -52,6 +52,19 @@ internal static partial class Human
     public static string When(DateTime? utc, DateTime now) =>
         utc is { } t ? $"{t.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss", Invariant)} ({Ago(t, now)})" : "-";
 
+    /// <summary>A compact <see cref="When"/> for tables: the local time of day when it is today here, with how long ago.</summary>
+    public static string Short(DateTime? utc, DateTime now)
+    {
+        if (utc is not { } t)
+        {
+            return "-";
+        }
+
+        var local = t.ToLocalTime();
+        var format = local.Date == now.ToLocalTime().Date ? "HH:mm:ss" : "yyyy-MM-dd HH:mm";
+        return $"{local.ToString(format, Invariant)} ({Ago(t, now)})";
+    }
+
     public static string Percent(double? ratio) => ratio is { } r ? (r * 100).ToString("0.##", Invariant) + "%" : "-";
 
     public static string Count(double value) => value.ToString(value == Math.Floor(value) ? "#,0" : "#,0.##", Invariant);

@@ -69,9 +69,9 @@ internal sealed class QueryCommand
     // Piped into a file or grep, tables would wrap at 80 columns: give them room instead.
     private static void WidenWhenRedirected()
     {
-        if (Console.IsOutputRedirected && AnsiConsole.Profile.Width < 160)
+        if (Console.IsOutputRedirected && AnsiConsole.Profile.Width < 200)
         {
-            AnsiConsole.Profile.Width = 160;
+            AnsiConsole.Profile.Width = 200;
         }
     }
 }

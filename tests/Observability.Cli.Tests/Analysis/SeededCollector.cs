@@ -46,6 +46,11 @@ public sealed class SeededCollector : IAsyncLifetime
         new("render receipt", "GET /checkout", "cli-gateway", 170, 20),
     ];
 
+    public const string ExceptionType = "System.InvalidOperationException";
+
+    /// <summary>The function's failure snapshots: two of one exception (one group), one 503 without an exception (another).</summary>
+    public IReadOnlyList<SnapshotSeed.Snapshot> Snapshots { get; private set; } = [];
+
     private CollectorRunner _collector = null!;
 
     public Uri ApiEndpoint => _collector.ApiEndpoint;
@@ -75,6 +80,16 @@ public sealed class SeededCollector : IAsyncLifetime
 
         await IngestAsync(Export(Function, FunctionVersion, spans));
         await IngestAsync(TreeExport(now.AddMinutes(-5)));
+
+        const string Stack = "   at CliOrders.OrderHandler.Get(Int32 id) in /src/OrderHandler.cs:line 42\n   at CliOrders.Program.<>c.<Main>b__0_1(HttpContext ctx) in /src/Program.cs:line 17";
+        Snapshots =
+        [
+            new(now.AddMinutes(-30), "exception", 500, "http://localhost/orders/42", ExceptionType, "order 42 has no customer", Stack),
+            new(now.AddMinutes(-10), "exception", 500, "http://localhost/orders/43", ExceptionType, "order 43 has no customer", Stack),
+            new(now.AddMinutes(-20), "status_5xx", 503, "http://localhost/orders/44"),
+        ];
+        using var response = await _collector.Ingest.PostAsync("/v1/logs", Protobuf(SnapshotSeed.Export(Function, FunctionVersion, Snapshots)));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
     public async Task DisposeAsync() => await _collector.DisposeAsync();
