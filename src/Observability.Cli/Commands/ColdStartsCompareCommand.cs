@@ -48,83 +48,82 @@ internal static class ColdStartsCompareCommand
         return command;
     }
 
-    // Every number of the comparison as a row (path, value), so that whatever the collector adds is shown; the flag on top.
-    private static void Print(JsonElement answer)
+    private static void Print(JsonElement c)
     {
-        var regression = Find(answer, "regression");
-        AnsiConsole.MarkupLine(regression switch
+        var from = c.Get("from") ?? default;
+        var to = c.Get("to") ?? default;
+        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(c.Str("function") ?? "?")}[/]: version {Markup.Escape(from.Str("version") ?? "?")} → {Markup.Escape(to.Str("version") ?? "?")}");
+        if (c.Bool("regression"))
         {
-            { ValueKind: JsonValueKind.True } => "[white on red] REGRESSION [/] the newer version starts slower or colder, beyond chance",
-            { ValueKind: JsonValueKind.False } => "[green]No regression[/]: no significant worsening of init p95 or cold-start rate",
-            _ => "[grey]No regression verdict (too few cold starts to test).[/]",
-        });
-        var table = new Table().AddColumn("What").AddColumn(new TableColumn("Value").RightAligned());
-        foreach (var (path, value) in Flatten(answer, string.Empty))
+            AnsiConsole.MarkupLine("[white on red] REGRESSION [/]");
+            foreach (var reason in c.Items("reasons"))
+            {
+                AnsiConsole.MarkupLine($"  [red]•[/] {Markup.Escape(reason.GetString() ?? string.Empty)}");
+            }
+        }
+        else
         {
-            table.AddRow(Markup.Escape(path), Markup.Escape(Format(path, value)));
+            AnsiConsole.MarkupLine("[green]No regression[/]" + (c.Items("reasons").Any() ? ": " + Markup.Escape(string.Join("; ", c.Items("reasons").Select(r => r.GetString()))) : string.Empty));
         }
 
+        var table = new Table().AddColumn(string.Empty)
+            .AddColumn(new TableColumn(Markup.Escape(from.Str("version") ?? "from")).RightAligned())
+            .AddColumn(new TableColumn(Markup.Escape(to.Str("version") ?? "to")).RightAligned())
+            .AddColumn(new TableColumn("Change").RightAligned());
+        table.AddRow("First seen", Human.Short(from.Time("firstSeen"), DateTime.UtcNow), Human.Short(to.Time("firstSeen"), DateTime.UtcNow), string.Empty);
+        table.AddRow(
+            "Cold-start records", Human.Count(from.Num("records") ?? 0) + Truncated(from), Human.Count(to.Num("records") ?? 0) + Truncated(to), string.Empty);
+        table.AddRow("Init p50", Human.Milliseconds(from.Num("initP50Ms")), Human.Milliseconds(to.Num("initP50Ms")), string.Empty);
+        table.AddRow(
+            "Init p95", Human.Milliseconds(from.Num("initP95Ms")), Human.Milliseconds(to.Num("initP95Ms")),
+            Signed(c.Num("initP95ChangeMs"), Human.Milliseconds) + (c.Num("initP95ChangeRatio") is { } ratio ? $" ({Signed(ratio, Human.Percent)})" : string.Empty));
+        table.AddRow("Invocations", Human.Count(from.Num("invocations") ?? 0), Human.Count(to.Num("invocations") ?? 0), string.Empty);
+        table.AddRow("Cold starts", Human.Count(from.Num("coldStarts") ?? 0), Human.Count(to.Num("coldStarts") ?? 0), string.Empty);
+        table.AddRow(
+            "Cold-start rate", Human.Percent(from.Num("coldStartRate")), Human.Percent(to.Num("coldStartRate")),
+            Signed(c.Num("coldStartRateChange") * 100, p => p!.Value.ToString("0.##", CultureInfo.InvariantCulture)) + (c.Num("coldStartRateChange") is null ? string.Empty : " points"));
         AnsiConsole.Write(table);
-    }
 
-    private static JsonElement? Find(JsonElement element, string name)
-    {
-        if (element.ValueKind != JsonValueKind.Object)
+        var tests = new Table().Title("Significance (two-sided)").AddColumn("Test")
+            .AddColumn(new TableColumn("Statistic").RightAligned())
+            .AddColumn(new TableColumn("z").RightAligned())
+            .AddColumn(new TableColumn("p").RightAligned());
+        foreach (var (name, key) in new[] { ("Mann-Whitney U (init durations)", "mannWhitney"), ("Two-proportion z (cold-start rate)", "twoProportion") })
         {
-            return null;
-        }
-
-        foreach (var property in element.EnumerateObject())
-        {
-            if (property.NameEquals(name))
+            if (c.Get(key) is { } test)
             {
-                return property.Value;
+                tests.AddRow(name, Number(test.Num("statistic")), Number(test.Num("z")), PValue(test.Num("pValue")));
             }
-
-            if (Find(property.Value, name) is { } found)
+            else
             {
-                return found;
+                tests.AddRow(name, "[grey]too few data on one side[/]", string.Empty, string.Empty);
             }
         }
 
-        return null;
-    }
-
-    private static IEnumerable<(string Path, JsonElement Value)> Flatten(JsonElement element, string prefix)
-    {
-        if (element.ValueKind == JsonValueKind.Object)
+        AnsiConsole.Write(tests);
+        if (c.Str("rule") is { } rule)
         {
-            foreach (var property in element.EnumerateObject())
-            {
-                foreach (var item in Flatten(property.Value, prefix.Length == 0 ? property.Name : prefix + "." + property.Name))
-                {
-                    yield return item;
-                }
-            }
-        }
-        else if (element.ValueKind == JsonValueKind.Array)
-        {
-            var i = 0;
-            foreach (var item in element.EnumerateArray())
-            {
-                foreach (var inner in Flatten(item, $"{prefix}[{i++}]"))
-                {
-                    yield return inner;
-                }
-            }
-        }
-        else if (element.ValueKind != JsonValueKind.Null)
-        {
-            yield return (prefix, element);
+            AnsiConsole.MarkupLine($"[grey]Rule: {Markup.Escape(rule)}.[/]");
         }
     }
 
-    private static string Format(string path, JsonElement value) => value.ValueKind switch
+    private static string Truncated(JsonElement side) => side.Bool("recordsTruncated") ? " [grey](newest only)[/]" : string.Empty;
+
+    // The sign apart from the number: the formats (ms, %) are for sizes.
+    private static string Signed(double? value, Func<double?, string> format) => value switch
     {
-        JsonValueKind.Number when path.EndsWith("Ms", StringComparison.Ordinal) => Human.Milliseconds(value.GetDouble()),
-        JsonValueKind.Number when path.EndsWith("Rate", StringComparison.Ordinal) => Human.Percent(value.GetDouble()),
-        JsonValueKind.Number => value.GetDouble().ToString("0.####", CultureInfo.InvariantCulture),
-        JsonValueKind.String => value.GetString() ?? string.Empty,
-        _ => value.ToString(),
+        null => "-",
+        < 0 => "-" + format(-value),
+        _ => "+" + format(value),
+    };
+
+    private static string Number(double? value) => value?.ToString("0.####", CultureInfo.InvariantCulture) ?? "-";
+
+    private static string PValue(double? p) => p switch
+    {
+        null => "-",
+        < 0.0001 => "< 0.0001",
+        < 0.05 => $"[bold]{p.Value.ToString("0.####", CultureInfo.InvariantCulture)}[/]",
+        _ => p.Value.ToString("0.####", CultureInfo.InvariantCulture),
     };
 }

@@ -180,4 +180,46 @@ public sealed class AnalysisCommandsTests(SeededCollector seeded) : IClassFixtur
         Assert.Contains("No invocations in the last 1h", result.Stdout, StringComparison.Ordinal);
         Assert.Contains("obs functions", result.Stdout, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Coldstarts_compare_flags_the_slower_colder_version_as_a_regression()
+    {
+        var result = await ObsProcess.RunAsync(["coldstarts", "compare", "--function", CompareFunction, .. Connection]);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("REGRESSION", result.Stdout, StringComparison.Ordinal);
+        var p95 = ObsResult.Cells(Assert.Single(result.LinesWith("Init p95")));
+        var (fromP95, toP95) = (Percentile(FromInits, 0.95), Percentile(ToInits, 0.95));
+        Assert.Equal([$"{fromP95.ToString(Invariant)} ms", $"{toP95.ToString(Invariant)} ms"], p95.Skip(2).Take(2));
+        Assert.StartsWith($"+{(toP95 - fromP95).ToString(Invariant)} ms", p95[4], StringComparison.Ordinal);
+        var rate = ObsResult.Cells(Assert.Single(result.LinesWith("Cold-start rate")));
+        var (fromRate, toRate) = ((double)FromInits.Length / CompareInvocations, (double)ToInits.Length / CompareInvocations);
+        Assert.Equal([$"{fromRate * 100:0.##}%", $"{toRate * 100:0.##}%", $"+{(toRate - fromRate) * 100:0.##} points"], rate.Skip(2).Take(3));
+    }
+
+    [Fact]
+    public async Task Coldstarts_compare_json_carries_the_changes_and_the_u_statistic()
+    {
+        var result = await ObsProcess.RunAsync(["coldstarts", "compare", "--function", CompareFunction, "--from", "1", "--to", "2", "--json", .. Connection]);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var c = JsonDocument.Parse(result.Stdout).RootElement;
+        Assert.Equal(Percentile(ToInits, 0.95) - Percentile(FromInits, 0.95), c.GetProperty("initP95ChangeMs").GetDouble(), 1e-6);
+        Assert.Equal((double)(ToInits.Length - FromInits.Length) / CompareInvocations, c.GetProperty("coldStartRateChange").GetDouble(), 1e-9);
+
+        // U of the older version: the pairs in which its init was the slower, ties half.
+        var u = FromInits.Sum(f => ToInits.Sum(t => f > t ? 1.0 : f == t ? 0.5 : 0));
+        Assert.Equal(u, c.GetProperty("mannWhitney").GetProperty("statistic").GetDouble(), 1e-9);
+        Assert.True(c.GetProperty("mannWhitney").GetProperty("pValue").GetDouble() < 0.05);
+        Assert.True(c.GetProperty("regression").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Coldstarts_compare_of_an_unknown_version_is_bad_usage()
+    {
+        var result = await ObsProcess.RunAsync(["coldstarts", "compare", "--function", CompareFunction, "--to", "9", .. Connection]);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("9", result.Stderr, StringComparison.Ordinal);
+    }
 }

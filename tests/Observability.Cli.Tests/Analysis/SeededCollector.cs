@@ -46,6 +46,16 @@ public sealed class SeededCollector : IAsyncLifetime
         new("render receipt", "GET /checkout", "cli-gateway", 170, 20),
     ];
 
+    /// <summary>A function with two versions days ago (out of the other commands' default ranges), for obs coldstarts compare.</summary>
+    public const string CompareFunction = "cli-search";
+
+    public const int CompareInvocations = 30;
+
+    /// <summary>Init durations (ms) of the older version's cold starts, and of the newer one's: slower, and more of them.</summary>
+    public static readonly double[] FromInits = [.. Enumerable.Range(0, 6).Select(i => 100.0 + 10 * i)];
+
+    public static readonly double[] ToInits = [.. Enumerable.Range(0, 12).Select(i => 300.0 + 10 * i)];
+
     public const string ExceptionType = "System.InvalidOperationException";
 
     /// <summary>The function's failure snapshots: two of one exception (one group), one 503 without an exception (another).</summary>
@@ -80,6 +90,8 @@ public sealed class SeededCollector : IAsyncLifetime
 
         await IngestAsync(Export(Function, FunctionVersion, spans));
         await IngestAsync(TreeExport(now.AddMinutes(-5)));
+        await IngestAsync(Export(CompareFunction, "1", VersionSpans(now.AddDays(-3), FromInits)));
+        await IngestAsync(Export(CompareFunction, "2", VersionSpans(now.AddDays(-2), ToInits)));
 
         const string Stack = "   at CliOrders.OrderHandler.Get(Int32 id) in /src/OrderHandler.cs:line 42\n   at CliOrders.Program.<>c.<Main>b__0_1(HttpContext ctx) in /src/Program.cs:line 17";
         Snapshots =
@@ -90,6 +102,24 @@ public sealed class SeededCollector : IAsyncLifetime
         ];
         using var response = await _collector.Ingest.PostAsync("/v1/logs", Protobuf(SnapshotSeed.Export(Function, FunctionVersion, Snapshots)));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    // CompareInvocations invocations a minute apart from start, the first ones cold with these init durations.
+    private static IEnumerable<Span> VersionSpans(DateTime start, double[] inits)
+    {
+        for (var i = 0; i < CompareInvocations; i++)
+        {
+            var cold = i < inits.Length;
+            var invocation = Invocation(start.AddMinutes(i), cold ? inits[i] + 50 : 20, cold, error: false);
+            yield return invocation;
+            if (cold)
+            {
+                foreach (var span in ColdStartRecord(invocation, new ColdPhases(Spawn: 10, Init: inits[i], RuntimeStart: inits[i] / 2, FirstRequest: 30)))
+                {
+                    yield return span;
+                }
+            }
+        }
     }
 
     public async Task DisposeAsync() => await _collector.DisposeAsync();
