@@ -1,10 +1,10 @@
 using System.Net;
 using Google.Protobuf;
+using Observability.Testing;
 using OpenTelemetry.Proto.Collector.Trace.V1;
 using OpenTelemetry.Proto.Common.V1;
 using OpenTelemetry.Proto.Resource.V1;
 using OpenTelemetry.Proto.Trace.V1;
-using Observability.Testing;
 using static Observability.Testing.OtlpFactory;
 using Span = OpenTelemetry.Proto.Trace.V1.Span;
 
