@@ -42,7 +42,7 @@ public sealed class AnalysisCommandsTests(SeededCollector seeded) : IClassFixtur
     }
 
     [Fact]
-    public async Task Traces_search_finds_the_trace_by_a_span_with_an_error_of_a_service_and_attribute()
+    public async Task Traces_search_finds_the_trace_by_service_errors_attribute_function_duration_and_operation()
     {
         var result = await ObsProcess.RunAsync(["traces", "search", "--service", "cli-payments", "--errors", "--attr", "http.route=/card", .. Connection]);
 
@@ -57,6 +57,11 @@ public sealed class AnalysisCommandsTests(SeededCollector seeded) : IClassFixtur
         Assert.Equal(Tree.Count, trace.GetProperty("spanCount").GetInt32());
         Assert.Equal(Tree.Count(s => s.Error), trace.GetProperty("errorCount").GetInt32());
         Assert.Equal((long)(Tree.Max(s => s.OffsetMs + s.Ms) * 1e6), trace.GetProperty("durationNanos").GetInt64());
+
+        var byOperation = await ObsProcess.RunAsync(["traces", "search", "--operation", "render receipt", "--json", .. Connection]);
+        Assert.Equal(seeded.TreeTraceId, Assert.Single(JsonDocument.Parse(byOperation.Stdout).RootElement.GetProperty("items").EnumerateArray()).GetProperty("traceId").GetString());
+        var limited = await ObsProcess.RunAsync(["traces", "search", "--function", Function, "--limit", "3", "--json", .. Connection]);
+        Assert.Equal(3, JsonDocument.Parse(limited.Stdout).RootElement.GetProperty("items").GetArrayLength());
     }
 
     [Fact]
