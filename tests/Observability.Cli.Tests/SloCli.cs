@@ -47,6 +47,23 @@ internal static class SloCli
         return new CliResult(process.ExitCode, await stdout, await stderr);
     }
 
+    /// <summary>Runs another tool (promtool) to its end.</summary>
+    public static async Task<CliResult> RunToolAsync(string tool, string workingDirectory, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
+        var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
+        await process.WaitForExitAsync(timeout.Token);
+        return new CliResult(process.ExitCode, await stdout, await stderr);
+    }
+
     /// <summary>A scratch copy of dashboards/slo and dashboards/prometheus/rules, deleted on dispose.</summary>
     public static ScratchDashboards CopyDashboards() => new();
 }

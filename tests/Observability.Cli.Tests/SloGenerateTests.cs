@@ -81,6 +81,41 @@ public sealed class SloGenerateTests
     }
 
     [Fact]
+    public async Task A_whole_second_threshold_counts_buckets_written_le_1_and_le_1_0()
+    {
+        // prometheus-net writes le="1"; an OpenMetrics scrape or Prometheus 3 writes le="1.0". The rule must read both.
+        using var scratch = SloCli.CopyDashboards();
+        await File.WriteAllTextAsync(Path.Combine(scratch.Specs, "whole.yaml"), "name: whole\nfunction: f\nobjective: 99\nwindow: 7d\nsli: latency\nthreshold: 1\n");
+        var generate = await SloCli.RunAsync(scratch.Root, null, "slo", "generate", "--specs", scratch.Specs, "--output", scratch.Rules);
+        Assert.True(generate.ExitCode == 0, generate.ToString());
+
+        // Version a: 30 of 40 invocations a minute within 1 s (le="1"); version b: 10 of 20 (le="1.0").
+        const int goodA = 30, totalA = 40, goodB = 10, totalB = 20;
+        var expected = Math.Round(1 - ((double)(goodA + goodB) / (totalA + totalB)), 4).ToString(CultureInfo.InvariantCulture);
+        var test = Path.Combine(scratch.Root, "whole-test.yml");
+        await File.WriteAllTextAsync(test, $$"""
+            rule_files: [rules/slo-whole.yml]
+            evaluation_interval: 1m
+            tests:
+            - interval: 1m
+              input_series:
+              - {series: 'faas_invoke_duration_seconds_bucket{function="f",version="a",le="1"}', values: '0+{{goodA}}x20'}
+              - {series: 'faas_invoke_duration_seconds_count{function="f",version="a"}', values: '0+{{totalA}}x20'}
+              - {series: 'faas_invoke_duration_seconds_bucket{function="f",version="b",le="1.0"}', values: '0+{{goodB}}x20'}
+              - {series: 'faas_invoke_duration_seconds_count{function="f",version="b"}', values: '0+{{totalB}}x20'}
+              promql_expr_test:
+              - expr: round(slo:sli_error:ratio_rate5m{slo="whole"}, 0.0001)
+                eval_time: 10m
+                exp_samples:
+                - {labels: '{slo="whole", function="f", sli="latency"}', value: {{expected}}}
+            """);
+
+        var promtool = await SloCli.RunToolAsync("promtool", scratch.Root, "test", "rules", test);
+
+        Assert.True(promtool.ExitCode == 0, promtool.ToString());
+    }
+
+    [Fact]
     public async Task Invalid_specs_are_refused_with_every_problem_naming_its_file_and_field()
     {
         using var scratch = SloCli.CopyDashboards();

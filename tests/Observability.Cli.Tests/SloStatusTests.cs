@@ -22,8 +22,14 @@ public sealed class SloStatusTests(PostgresDatabase database) : IClassFixture<Po
 
     private static readonly Dictionary<string, TimeSpan> WindowLengths = new()
     {
-        ["5m"] = TimeSpan.FromMinutes(5), ["30m"] = TimeSpan.FromMinutes(30), ["1h"] = TimeSpan.FromHours(1), ["2h"] = TimeSpan.FromHours(2),
-        ["6h"] = TimeSpan.FromHours(6), ["1d"] = TimeSpan.FromDays(1), ["3d"] = TimeSpan.FromDays(3), ["7d"] = TimeSpan.FromDays(7),
+        ["5m"] = TimeSpan.FromMinutes(5),
+        ["30m"] = TimeSpan.FromMinutes(30),
+        ["1h"] = TimeSpan.FromHours(1),
+        ["2h"] = TimeSpan.FromHours(2),
+        ["6h"] = TimeSpan.FromHours(6),
+        ["1d"] = TimeSpan.FromDays(1),
+        ["3d"] = TimeSpan.FromDays(3),
+        ["7d"] = TimeSpan.FromDays(7),
     };
 
     private readonly string _function = "checkout-" + Guid.NewGuid().ToString("N")[..8];
@@ -94,6 +100,17 @@ public sealed class SloStatusTests(PostgresDatabase database) : IClassFixture<Po
         var slos = JsonDocument.Parse(result.Stdout).RootElement.GetProperty("slos").EnumerateArray().ToDictionary(s => s.GetProperty("name").GetString()!);
         AssertSlo(slos["checkout-availability"], AvailabilityObjective, i => i.Error);
         AssertSlo(slos["checkout-latency"], LatencyObjective, i => i.Seconds > ThresholdSeconds);
+    }
+
+    [Fact]
+    public async Task Status_without_json_prints_a_table_row_per_slo()
+    {
+        var result = await SloCli.RunAsync(_specs, null, "slo", "status", "--specs", _specs, "--collector", _collector.ApiEndpoint.ToString(), "--read-key", CollectorRunner.ReadKey);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("checkout-availability", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("checkout-latency", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Burn rates", result.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]
