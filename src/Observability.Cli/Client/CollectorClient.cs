@@ -50,7 +50,7 @@ internal sealed class CollectorClient : IDisposable
             }
 
             var reason = await ErrorOf(response, ct);
-            throw response.StatusCode switch
+            var error = response.StatusCode switch
             {
                 HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => new CollectorClientException(
                     $"the collector at {BaseUrl} refused the read key from {_connection.KeySource} ({reason}): give its read key with --read-key or OBS_READ_KEY"),
@@ -58,6 +58,9 @@ internal sealed class CollectorClient : IDisposable
                     $"the collector at {BaseUrl} has no {pathAndQuery.Split('?')[0]} ({reason}): is it the collector's API port, and is the collector as new as this obs?"),
                 _ => new CollectorClientException($"the collector at {BaseUrl} answered {(int)response.StatusCode} {response.ReasonPhrase}: {reason}"),
             };
+            error.StatusCode = response.StatusCode;
+            error.Reason = reason;
+            throw error;
         }
     }
 
@@ -80,13 +83,16 @@ internal sealed class CollectorClient : IDisposable
             // not JSON: fall through
         }
 
-        return string.IsNullOrWhiteSpace(body) ? "no details" : body.Trim();
+        return string.IsNullOrWhiteSpace(body) ? CollectorClientException.NoDetails : body.Trim();
     }
 }
 
 /// <summary>The collector could not be asked, or refused: the message says why and what to do.</summary>
 internal sealed class CollectorClientException : Exception
 {
+    /// <summary>The <see cref="Reason"/> of an answer without a body (such as a route this collector does not have).</summary>
+    public const string NoDetails = "no details";
+
     public CollectorClientException(string message)
         : base(message)
     {
@@ -96,4 +102,10 @@ internal sealed class CollectorClientException : Exception
         : base(message, inner)
     {
     }
+
+    /// <summary>The collector's answer when it answered with an error; null when it could not be asked.</summary>
+    public HttpStatusCode? StatusCode { get; set; }
+
+    /// <summary>The collector's own reason (its { "error" }), or <see cref="NoDetails"/>.</summary>
+    public string? Reason { get; set; }
 }

@@ -1,0 +1,100 @@
+using System.CommandLine;
+using System.Text;
+using System.Text.Json;
+using Observability.Cli.Terminal;
+using Spectre.Console;
+
+namespace Observability.Cli.Commands;
+
+/// <summary>`obs traces search`: traces by service, function, operation, duration, errors and attributes (GET /api/v1/traces).</summary>
+internal static class TracesCommand
+{
+    public static Command Create() => new("traces", "Find traces.") { CreateSearch() };
+
+    private static Command CreateSearch()
+    {
+        var service = new Option<string?>("--service") { Description = "Only traces with a span of this service." };
+        var function = new Option<string?>("--function") { Description = "Only traces with a span of this function (faas.name)." };
+        var operation = new Option<string?>("--operation") { Description = "Only traces with a span of this name (such as \"GET /items/{id}\")." };
+        var since = new Option<string>("--since") { Description = "How far back to look (30m, 1h, 2d).", DefaultValueFactory = _ => "1h" };
+        var minDuration = new Option<string?>("--min-duration") { Description = "Only spans at least this long (250ms, 1.5s)." };
+        var errors = new Option<bool>("--errors") { Description = "Only traces with an error span." };
+        var attributes = new Option<string[]>("--attr") { Description = "Only spans with this attribute value, as KEY=VALUE (repeatable).", AllowMultipleArgumentsPerToken = false };
+        var limit = new Option<int?>("--limit") { Description = "At most this many traces (default: the collector's)." };
+        var command = new Command("search", "Find traces, newest first.")
+        {
+            service, function, operation, since, minDuration, errors, attributes, limit,
+        };
+        QueryCommand.Attach(command, "obs traces search", async run =>
+        {
+            var r = run.Result;
+            var now = DateTime.UtcNow;
+            var query = new StringBuilder("api/v1/traces?start=").Append(Human.Rfc3339(now - Human.Lookback(r.GetValue(since)!, "--since"))).Append("&end=").Append(Human.Rfc3339(now));
+            Add(query, "service", r.GetValue(service));
+            Add(query, "function", r.GetValue(function));
+            Add(query, "name", r.GetValue(operation));
+            Add(query, "minDuration", r.GetValue(minDuration));
+            Add(query, "errors", r.GetValue(errors) ? "true" : null);
+            Add(query, "limit", r.GetValue(limit)?.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            foreach (var attribute in r.GetValue(attributes) ?? [])
+            {
+                var equals = attribute.IndexOf('=', StringComparison.Ordinal);
+                if (equals <= 0)
+                {
+                    throw new UsageException($"--attr \"{attribute}\" is not KEY=VALUE");
+                }
+
+                Add(query, "attr." + attribute[..equals], attribute[(equals + 1)..]);
+            }
+
+            var answer = await run.GetAsync(query.ToString(), "is the collector as new as this obs?");
+            if (run.Json)
+            {
+                return Invocation.PrintJson(answer);
+            }
+
+            Print(answer, now);
+            return 0;
+        });
+        return command;
+    }
+
+    private static void Add(StringBuilder query, string name, string? value)
+    {
+        if (!string.IsNullOrEmpty(value))
+        {
+            query.Append('&').Append(Uri.EscapeDataString(name)).Append('=').Append(Uri.EscapeDataString(value));
+        }
+    }
+
+    private static void Print(JsonElement answer, DateTime now)
+    {
+        var items = answer.Items().ToList();
+        if (items.Count == 0)
+        {
+            AnsiConsole.MarkupLine("[yellow]No traces match.[/] Widen the search (a longer --since, fewer filters), or check that your functions export to this collector.");
+            return;
+        }
+
+        var table = new Table().AddColumns("Trace", "Root").AddColumn(new TableColumn("Started").NoWrap())
+            .AddColumn(new TableColumn("Duration").RightAligned())
+            .AddColumn(new TableColumn("Spans").RightAligned())
+            .AddColumn(new TableColumn("Errors").RightAligned())
+            .AddColumn("Services");
+        foreach (var t in items)
+        {
+            var errors = (int)(t.Num("errorCount") ?? 0);
+            table.AddRow(
+                Markup.Escape(t.Str("traceId") ?? "?"),
+                Markup.Escape($"{t.Str("rootService")}: {t.Str("rootName")}"),
+                Human.Short(t.Time("startTime"), now),
+                Human.Nanoseconds((long)(t.Num("durationNanos") ?? 0)),
+                Human.Count(t.Num("spanCount") ?? 0),
+                errors > 0 ? $"[red]{errors}[/]" : "0",
+                Markup.Escape(string.Join(", ", t.Items("services").Select(s => s.GetString()))));
+        }
+
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine($"[grey]{items.Count} traces. Open one with [bold]obs trace ID[/].[/]");
+    }
+}

@@ -1,0 +1,86 @@
+using System.Text.Json.Nodes;
+using Google.Protobuf;
+using OpenTelemetry.Proto.Collector.Logs.V1;
+using OpenTelemetry.Proto.Common.V1;
+using OpenTelemetry.Proto.Logs.V1;
+using OpenTelemetry.Proto.Resource.V1;
+using static Observability.Testing.OtlpFactory;
+
+namespace Observability.Cli.Tests.Analysis;
+
+/// <summary>Failure snapshots as the sidecar sends them: an OTLP log record (event obs.failure_snapshot) whose body is the snapshot.</summary>
+public static class SnapshotSeed
+{
+    public sealed record Snapshot(DateTime Time, string Trigger, int Status, string Url, string? ExceptionType = null, string? Message = null, string? Stack = null)
+    {
+        public ByteString TraceId { get; } = NewTraceId();
+
+        public ByteString SpanId { get; } = NewSpanId();
+
+        public string TraceHex => Convert.ToHexStringLower(TraceId.ToByteArray());
+    }
+
+    public static readonly string[] LogLines = ["loading order 42", "order 42 has no customer"];
+
+    public static ExportLogsServiceRequest Export(string function, string version, IEnumerable<Snapshot> snapshots) => new()
+    {
+        ResourceLogs =
+        {
+            new ResourceLogs
+            {
+                Resource = new Resource { Attributes = { Attr("service.name", function), Attr("faas.name", function), Attr("faas.version", version), Attr("faas.instance", function + "-" + version) } },
+                ScopeLogs = { new ScopeLogs { LogRecords = { snapshots.Select(s => Record(function, version, s)) } } },
+            },
+        },
+    };
+
+    private static LogRecord Record(string function, string version, Snapshot s)
+    {
+        var body = new JsonObject
+        {
+            ["trigger"] = s.Trigger,
+            ["time"] = s.Time.ToString("O"),
+            ["function"] = new JsonObject { ["name"] = function, ["version"] = version, ["instance"] = function + "-" + version },
+            ["traceId"] = s.TraceHex,
+            ["request"] = new JsonObject { ["method"] = "GET", ["url"] = s.Url, ["protocol"] = "HTTP/1.1", ["headers"] = new JsonObject { ["authorization"] = "***" }, ["bodyBytes"] = 0 },
+            ["response"] = new JsonObject { ["status"] = s.Status, ["headers"] = new JsonObject { ["content-type"] = "text/plain" }, ["bodyBytes"] = 12 },
+            ["logs"] = new JsonArray([.. LogLines.Select(l => (JsonNode)l)]),
+            ["process"] = new JsonObject { ["pid"] = 4242, ["uptimeSeconds"] = 12.5 },
+            ["environment"] = new JsonObject { ["DOTNET_ENVIRONMENT"] = "Production", ["DB_PASSWORD"] = "***" },
+        };
+        if (s.ExceptionType is not null)
+        {
+            body["exceptions"] = new JsonArray(new JsonObject { ["type"] = s.ExceptionType, ["message"] = s.Message, ["stackTrace"] = s.Stack });
+        }
+
+        var record = new LogRecord
+        {
+            TimeUnixNano = Nanos(s.Time),
+            ObservedTimeUnixNano = Nanos(s.Time),
+            SeverityNumber = SeverityNumber.Error,
+            SeverityText = "ERROR",
+            EventName = "obs.failure_snapshot",
+            Body = ToAnyValue(body),
+            TraceId = s.TraceId,
+            SpanId = s.SpanId,
+            Attributes = { Attr("obs.snapshot.trigger", s.Trigger), Attr("http.response.status_code", (long)s.Status), Attr("http.request.method", "GET") },
+        };
+        if (s.ExceptionType is not null)
+        {
+            record.Attributes.Add([Attr("exception.type", s.ExceptionType), Attr("exception.message", s.Message ?? string.Empty), Attr("exception.stacktrace", s.Stack ?? string.Empty)]);
+        }
+
+        return record;
+    }
+
+    private static AnyValue ToAnyValue(JsonNode? node) => node switch
+    {
+        null => new AnyValue(),
+        JsonObject o => new AnyValue { KvlistValue = new KeyValueList { Values = { o.Select(kv => new KeyValue { Key = kv.Key, Value = ToAnyValue(kv.Value) }) } } },
+        JsonArray a => new AnyValue { ArrayValue = new ArrayValue { Values = { a.Select(ToAnyValue) } } },
+        JsonValue v when v.TryGetValue<string>(out var text) => new AnyValue { StringValue = text },
+        JsonValue v when v.TryGetValue<int>(out var i) => new AnyValue { IntValue = i },
+        JsonValue v => new AnyValue { DoubleValue = v.GetValue<double>() },
+        _ => new AnyValue(),
+    };
+}
