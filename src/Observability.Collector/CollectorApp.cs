@@ -17,8 +17,8 @@ using Observability.Collector.Query;
 using Observability.Collector.Receivers;
 using Observability.Collector.Security;
 using Observability.Collector.Storage;
-using Prometheus;
 using Observability.Hosting;
+using Prometheus;
 
 namespace Observability.Collector;
 
