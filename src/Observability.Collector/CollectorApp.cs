@@ -17,6 +17,7 @@ using Observability.Collector.Query;
 using Observability.Collector.Receivers;
 using Observability.Collector.Security;
 using Observability.Collector.Storage;
+using Observability.Collector.Ui;
 using Prometheus;
 
 namespace Observability.Collector;
@@ -116,6 +117,7 @@ public static class CollectorApp
         app.MapJaegerApi(time).WithMetadata(new ServedOn(ListenerRole.Api));
         app.MapMetrics("/metrics", app.Services.GetRequiredService<CollectorRegistry>())
             .WithMetadata(new ServedOn(ListenerRole.Api), new AcceptsKeys([KeyScope.Metrics, KeyScope.Read]));
+        app.MapWebUi().WithMetadata(new ServedOn(ListenerRole.Api));
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" })).WithMetadata(new ServedOn(ListenerRole.Api), new Anonymous());
         return app;
     }
