@@ -30,7 +30,7 @@ const nav = h("nav", { "aria-label": "Pages" });
 const pauseButton = h("button", { type: "button", class: "pause", title: "Pause or resume auto-refresh (p)", onclick: () => togglePause() });
 const status = h("span", { class: "refresh-status", "aria-live": "polite" });
 
-document.body.append(
+document.getElementById("app")!.append(
   h("a", { href: "#main", class: "skip" }, "Skip to content"),
   h("header", { class: "top" },
     h("a", { href: href(""), "data-nav": true, class: "brand" }, "obs"),
@@ -54,7 +54,7 @@ function togglePause(): void {
 }
 
 function renderPause(): void {
-  pauseButton.textContent = paused ? "▶ Resume" : "⏸ Pause";
+  pauseButton.textContent = paused ? "Resume" : "Pause";
   pauseButton.setAttribute("aria-pressed", String(paused));
   status.textContent = paused ? "auto-refresh paused" : `auto-refresh every ${REFRESH_MS / 1000} s`;
 }

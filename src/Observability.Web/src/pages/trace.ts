@@ -74,7 +74,8 @@ function row(span: Span, offsetNanos: number, total: number, color: string): HTM
   const width = Math.max(0.3, 100 * span.durationNanos / total);
   const error = span.status.code === "error";
   const cold = coldStartLabel(span);
-  const labelLeft = left + width > 80;
+  // The duration goes after the bar, else before it, else (a bar across the whole axis) inside it.
+  const place = left + width <= 84 ? "after" : left >= 16 ? "before" : "inside";
   return h("div", {
     class: "span-row" + (error ? " error" : "") + (cold ? " cold" : ""), role: "treeitem", tabindex: "0", "aria-expanded": "false",
     "aria-level": span.depth + 1, "data-span-id": span.spanId, "data-depth": span.depth, "data-name": span.name,
@@ -86,10 +87,15 @@ function row(span: Span, offsetNanos: number, total: number, color: string): HTM
     error ? h("span", { class: "badge bad", title: span.status.message ?? "error" }, "error") : null,
     cold ? h("span", { class: "badge cold", title: cold }, "❄ " + (cold.startsWith("cold-start phase") ? String(span.attributes["obs.coldstart.phase"]) : "cold")) : null,
     span.warmUp ? h("span", { class: "badge", title: "warm-up ping" }, "warm-up") : null,
-    span.links.length > 0 ? h("span", { class: "badge", title: "this span links to other spans" }, `🔗 ${span.links.length}`) : null),
+    span.links.length > 0 ? h("span", { class: "badge", title: "this span links to other spans: open it to follow them" }, `↗ ${span.links.length} link${span.links.length === 1 ? "" : "s"}`) : null),
   h("div", { class: "bar-col" },
     h("span", { class: "bar", style: `left:${left.toFixed(3)}%;width:${width.toFixed(3)}%;background:${error ? "var(--bad)" : color}` }),
-    h("span", { class: "bar-label", style: labelLeft ? `right:${(100 - left).toFixed(3)}%` : `left:${(left + width).toFixed(3)}%` }, fmt.nanos(span.durationNanos))));
+    span.events.map(e => h("span", { class: "event-mark", title: e.name,
+      style: `left:${(100 * (offsetNanos + Number(BigInt(e.timeUnixNano) - BigInt(span.startTimeUnixNano))) / total).toFixed(3)}%` })),
+    h("span", {
+      class: `bar-label ${place}`,
+      style: place === "after" ? `left:${(left + width).toFixed(3)}%` : place === "before" ? `right:${(100 - left).toFixed(3)}%` : `right:${(100 - left - width).toFixed(3)}%`,
+    }, fmt.nanos(span.durationNanos))));
 }
 
 function toggle(rowEl: HTMLElement, trace: Trace): void {
