@@ -65,9 +65,7 @@ internal static class ApiEndpoints
             return Results.Ok(new ApiList<StoredSnapshot>(found));
         });
 
-        api.MapGet("/functions", async (TraceStore store, CancellationToken ct) =>
-            Results.Ok(new ApiList<FunctionInfo>(await store.FunctionsAsync(ct))));
-
+        api.MapAnalysisApi(time, limits);
         return api;
     }
 

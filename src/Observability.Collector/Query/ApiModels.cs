@@ -31,7 +31,8 @@ public sealed record ApiTrace(string TraceId, DateTime StartTime, long DurationN
 
 public sealed record ApiTraceSummary(string TraceId, string RootService, string RootName, DateTime StartTime, long DurationNanos, int SpanCount, int ErrorCount, string[] Services);
 
-public sealed record ApiList<T>(IReadOnlyList<T> Items);
+/// <summary>A page of a list; <c>next</c> (always written, null on the last page) is the cursor of the page after it.</summary>
+public sealed record ApiList<T>(IReadOnlyList<T> Items, [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.Never)] string? Next = null);
 
 internal static class ApiMapping
 {

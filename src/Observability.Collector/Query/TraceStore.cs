@@ -55,8 +55,6 @@ public sealed record ServiceInfo(string Name, DateTime LastSeen, long SpanCount)
 
 public sealed record OperationInfo(string Name, short Kind);
 
-public sealed record FunctionInfo(string Name, string Version, DateTime FirstSeen, DateTime LastSeen, long Invocations, long Errors, long ColdStarts, long WarmUps, string[] Instances);
-
 /// <summary>
 /// The SQL of the query API. Every query is bounded by time or by a key, so it stays on the indexes; it runs on
 /// the query connections (<see cref="QueryDatabase"/>), whose statement timeout cuts short what would not.
@@ -223,27 +221,6 @@ public sealed class TraceStore([FromKeyedServices(QueryDatabase.Key)] NpgsqlData
         while (await reader.ReadAsync(ct))
         {
             result.Add(new OperationInfo(reader.GetString(0), reader.GetInt16(1)));
-        }
-
-        return result;
-    }
-
-    public async Task<IReadOnlyList<FunctionInfo>> FunctionsAsync(CancellationToken ct)
-    {
-        await using var cmd = dataSource.CreateCommand("""
-            SELECT f.function_name, f.function_version, f.first_seen, f.last_seen,
-                   round(f.invocations)::bigint, round(f.errors)::bigint, round(f.cold_starts)::bigint, round(f.warmups)::bigint,
-                   coalesce((SELECT array_agg(i.instance ORDER BY i.last_seen DESC) FROM function_instances i
-                             WHERE i.function_name = f.function_name AND i.function_version = f.function_version), '{}')
-            FROM functions f ORDER BY f.function_name, f.function_version
-            """);
-        var result = new List<FunctionInfo>();
-        await using var reader = await cmd.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-        {
-            result.Add(new FunctionInfo(
-                reader.GetString(0), reader.GetString(1), reader.GetDateTime(2), reader.GetDateTime(3),
-                reader.GetInt64(4), reader.GetInt64(5), reader.GetInt64(6), reader.GetInt64(7), reader.GetFieldValue<string[]>(8)));
         }
 
         return result;
