@@ -17,7 +17,7 @@ public sealed class ReadKeyTests(WebUiFixture fixture)
         // What the browser is answered: a Basic challenge (a desktop browser prompts for the key) and no data.
         var response = await page.APIRequest.GetAsync($"{fixture.BaseUrl}/ui/functions");
         Assert.Equal(401, response.Status);
-        Assert.Contains("Basic realm=\"obs\"", string.Join("\n", (await response.HeadersArrayAsync()).Where(h => h.Name.Equals("www-authenticate", StringComparison.OrdinalIgnoreCase)).Select(h => h.Value)), StringComparison.Ordinal);
+        Assert.Contains("Basic realm=\"obs\"", string.Join("\n", response.HeadersArray.Where(h => h.Name.Equals("www-authenticate", StringComparison.OrdinalIgnoreCase)).Select(h => h.Value)), StringComparison.Ordinal);
         var text = await response.TextAsync();
         Assert.DoesNotContain(SeededData.Checkout, text, StringComparison.Ordinal);
         Assert.Contains("read key", text, StringComparison.Ordinal);
