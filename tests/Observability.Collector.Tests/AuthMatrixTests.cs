@@ -59,6 +59,7 @@ public sealed class AuthMatrixTests(PostgresDatabase database) : IClassFixture<P
         Api("/api/v1/services/{service}/operations", Access.ReadKey, _ => $"/api/v1/services/{Service}/operations"),
         Api("/api/v1/snapshots", Access.ReadKey, _ => "/api/v1/snapshots"),
         Api("/api/v1/functions", Access.ReadKey, _ => "/api/v1/functions"),
+        Api("/api/v1/coldstarts", Access.ReadKey, _ => "/api/v1/coldstarts"),
         Api("/jaeger/api/services", Access.ReadKey, _ => "/jaeger/api/services"),
         Api("/jaeger/api/services/{service}/operations", Access.ReadKey, _ => $"/jaeger/api/services/{Service}/operations"),
         Api("/jaeger/api/operations", Access.ReadKey, _ => $"/jaeger/api/operations?service={Service}"),
