@@ -52,6 +52,9 @@ public sealed class SeededData
     /// <summary>Invocations per (function, version) in the last hour and before, warm-up pings not counted.</summary>
     public Dictionary<(string Function, string Version), (int Invocations, int Errors, int ColdStarts)> Expected { get; } = [];
 
+    /// <summary>The init duration of each cold start, per (function, version), in milliseconds.</summary>
+    public Dictionary<(string Function, string Version), List<int>> InitMs { get; } = [];
+
     public int CheckoutSnapshots { get; private set; }
 
     public static async Task<SeededData> SendAsync(CollectorRunner collector)
@@ -163,6 +166,7 @@ public sealed class SeededData
         {
             span.Attributes.Add(Attr("faas.coldstart", true));
             ColdStartRecord(resource, span, start, initMs);
+            AddInit(function, version, initMs);
         }
 
         if (error)
@@ -193,7 +197,9 @@ public sealed class SeededData
             Attr("obs.coldstart.init_ms", (long)initMs),
             new KeyValue { Key = "obs.startup.top_assemblies", Value = Strings("System.Private.CoreLib 21.40 ms", "Microsoft.AspNetCore.Server.Kestrel.Core 12.10 ms", "Checkout 4.20 ms") },
             new KeyValue { Key = "obs.startup.top_methods", Value = Strings("Checkout.Program.Main 31.20 ms", "Checkout.Cart..ctor 8.70 ms") },
-            Attr("obs.startup.assemblies_loaded", 84L), Attr("obs.startup.jit_methods", 1920L));
+            Attr("obs.startup.assemblies_loaded", 84L), Attr("obs.startup.jit_methods", 1920L),
+            new KeyValue { Key = "obs.startup.jit_ms", Value = new AnyValue { DoubleValue = 212.5 } }, Attr("obs.startup.gc_count", 2L),
+            new KeyValue { Key = "obs.startup.gc_pause_ms", Value = new AnyValue { DoubleValue = 3.4 } });
         record.Links.Add(new OtlpSpan.Types.Link { TraceId = invocation.TraceId, SpanId = invocation.SpanId });
         _spans.Add((resource, record));
         Phase(resource, traceId, record.SpanId, "spawn", invocationStart, processStart);
@@ -210,6 +216,16 @@ public sealed class SeededData
         span.ParentSpanId = parent;
         _spans.Add((resource, span));
         return span;
+    }
+
+    private void AddInit(string function, string version, int initMs)
+    {
+        if (!InitMs.TryGetValue((function, version), out var list))
+        {
+            InitMs[(function, version)] = list = [];
+        }
+
+        list.Add(initMs);
     }
 
     private void WarmUpPing(Resource resource, DateTime start) =>
@@ -247,6 +263,7 @@ public sealed class SeededData
         ShowcaseTraceId = Convert.ToHexStringLower(traceId.ToByteArray());
         ShowcaseCheckoutSpanId = Convert.ToHexStringLower(server.SpanId.ToByteArray());
         ShowcaseColdStartTraceId = Convert.ToHexStringLower(ColdStartRecord(checkout, server, t0.AddMilliseconds(15), 790).ToByteArray());
+        AddInit(Checkout, "2", 790);
     }
 
     private void Snapshot(Resource resource, string function, string version, DateTime time, ByteString traceId, string trigger, int status, bool withException)
