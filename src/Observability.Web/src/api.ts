@@ -80,9 +80,26 @@ export interface SnapshotBody {
   dump?: { kind?: string; path?: string; bytes?: number; error?: string };
 }
 
-export interface Snapshot {
-  id?: string; time: string; traceId?: string | null; spanId?: string | null; serviceName: string;
-  functionName?: string | null; functionVersion?: string | null; faasInstance?: string | null; trigger?: string | null;
-  fingerprint?: string | null; dumpUrl?: string | null; hasDump?: boolean;
-  snapshot: SnapshotBody;
+export interface FailureSignature {
+  function: string; exceptionType?: string | null; frames?: string[] | null; trigger?: string | null; statusCode?: number | null; route?: string | null;
+}
+
+export interface SnapshotSummary {
+  id: string; time: string; traceId?: string | null; spanId?: string | null; function: string; version?: string | null; instance?: string | null;
+  trigger?: string | null; statusCode?: number | null; exceptionType?: string | null; exceptionMessage?: string | null;
+}
+
+export interface FailureGroup {
+  fingerprint: string; signature: FailureSignature; count: number; firstSeen: string; lastSeen: string; versions: string[];
+  latestSnapshotId: string; sampleTraceId?: string | null; latestMessage?: string | null;
+}
+
+export interface FailureGroups { items: FailureGroup[]; next?: string | null; scanned: number; truncated: boolean }
+
+export interface FailureGroupDetail { group: FailureGroup; items: SnapshotSummary[]; next?: string | null; scanned: number; truncated: boolean }
+
+export interface SnapshotDetail {
+  summary: SnapshotSummary; fingerprint: string; signature: FailureSignature; traceLink?: string | null; uiTraceLink?: string | null;
+  serviceName: string; attributes: Record<string, unknown>; snapshot: SnapshotBody;
+  dump?: { kind?: string | null; path?: string | null; bytes?: number | null; error?: string | null; instance?: string | null; downloadable: boolean; reason: string } | null;
 }
