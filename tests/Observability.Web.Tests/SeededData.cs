@@ -287,6 +287,12 @@ public sealed class SeededData
         };
         if (withException)
         {
+            // The first one wrote a dump (it stays on the function's host; the snapshot says where).
+            if (CheckoutSnapshots == 0)
+            {
+                body["dump"] = new JsonObject { ["kind"] = "Normal", ["path"] = "/var/spool/obs/dumps/checkout-4242.dmp", ["bytes"] = 12_582_912 };
+            }
+
             body["exceptionsMatch"] = "trace";
             body["concurrentRequests"] = 0;
             body["exceptions"] = new JsonArray(new JsonObject
