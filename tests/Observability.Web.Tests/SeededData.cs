@@ -276,9 +276,13 @@ public sealed class SeededData
             ["traceId"] = Convert.ToHexStringLower(traceId.ToByteArray()),
             ["request"] = new JsonObject
             {
-                ["method"] = "POST", ["url"] = $"/{function}?cart=8812", ["protocol"] = "HTTP/1.1",
+                ["method"] = "POST",
+                ["url"] = $"/{function}?cart=8812",
+                ["protocol"] = "HTTP/1.1",
                 ["headers"] = new JsonObject { ["Content-Type"] = "application/json", ["Authorization"] = "***" },
-                ["body"] = "{\"cart\":8812,\"items\":[{\"sku\":\"A-1\",\"qty\":2}]}", ["bodyBytes"] = 44, ["bodyTruncated"] = false,
+                ["body"] = "{\"cart\":8812,\"items\":[{\"sku\":\"A-1\",\"qty\":2}]}",
+                ["bodyBytes"] = 44,
+                ["bodyTruncated"] = false,
             },
             ["response"] = new JsonObject { ["status"] = status, ["headers"] = new JsonObject { ["Content-Type"] = "text/plain" }, ["bodyBytes"] = 0 },
             ["logs"] = new JsonArray("info: Microsoft.Hosting.Lifetime[0] Application started.", $"fail: Microsoft.AspNetCore.Server.Kestrel[13] Request POST /{function} failed"),
@@ -297,7 +301,10 @@ public sealed class SeededData
             body["concurrentRequests"] = 0;
             body["exceptions"] = new JsonArray(new JsonObject
             {
-                ["time"] = time.ToString("O"), ["type"] = ExceptionType, ["message"] = ExceptionMessage, ["threadId"] = 7,
+                ["time"] = time.ToString("O"),
+                ["type"] = ExceptionType,
+                ["message"] = ExceptionMessage,
+                ["threadId"] = 7,
                 ["stackTrace"] = $"{ExceptionType}: {ExceptionMessage}\n   {ExceptionFrame}\n   at Checkout.Handlers.Post(HttpContext context) in /src/Checkout/Handlers.cs:line 18\n   at Microsoft.AspNetCore.Routing.EndpointMiddleware.Invoke(HttpContext httpContext)",
             });
         }
