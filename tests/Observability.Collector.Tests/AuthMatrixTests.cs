@@ -60,6 +60,11 @@ public sealed class AuthMatrixTests(PostgresDatabase database) : IClassFixture<P
         Api("/api/v1/snapshots", Access.ReadKey, _ => "/api/v1/snapshots"),
         Api("/api/v1/functions", Access.ReadKey, _ => "/api/v1/functions"),
         Api("/api/v1/coldstarts", Access.ReadKey, _ => "/api/v1/coldstarts"),
+        Api("/api/v1/failures", Access.ReadKey, _ => "/api/v1/failures"),
+        // Nothing to find: the read key is let through to a 404 that says so.
+        Api("/api/v1/failures/{fingerprint}", Access.ReadKey, _ => "/api/v1/failures/0123456789abcdef", "HTTP 404"),
+        Api("/api/v1/snapshots/{id}", Access.ReadKey, _ => $"/api/v1/snapshots/{new string('a', 32)}", "HTTP 404"),
+        Api("/api/v1/snapshots/{id}/dump", Access.ReadKey, _ => $"/api/v1/snapshots/{new string('a', 32)}/dump", "HTTP 404"),
         Api("/jaeger/api/services", Access.ReadKey, _ => "/jaeger/api/services"),
         Api("/jaeger/api/services/{service}/operations", Access.ReadKey, _ => $"/jaeger/api/services/{Service}/operations"),
         Api("/jaeger/api/operations", Access.ReadKey, _ => $"/jaeger/api/operations?service={Service}"),
@@ -198,7 +203,7 @@ public sealed class AuthMatrixTests(PostgresDatabase database) : IClassFixture<P
         return await OutcomeAsync(response);
     });
 
-    private static Probe Api(string pattern, Access access, Func<AuthMatrixTests, string> path) => new(pattern, access, "HTTP 200", async (t, key) =>
+    private static Probe Api(string pattern, Access access, Func<AuthMatrixTests, string> path, string allowed = "HTTP 200") => new(pattern, access, allowed, async (t, key) =>
     {
         using var client = CollectorRunner.Client(t._collector.HttpPort, key);
         using var response = await client.GetAsync(new Uri(path(t), UriKind.Relative));

@@ -14,6 +14,7 @@ internal static class AnalysisEndpoints
         var dataSource = api.ServiceProvider().GetRequiredKeyedService<NpgsqlDataSource>(QueryDatabase.Key);
         var functions = new FunctionOverviewStore(dataSource);
         var coldStarts = new ColdStartStore(dataSource);
+        var failures = new FailureStore(dataSource);
 
         api.MapGet("/functions", async (HttpRequest request, CancellationToken ct) =>
         {
@@ -33,7 +34,44 @@ internal static class AnalysisEndpoints
                 Buckets(q["buckets"]), PageCursor.Decode(q["cursor"], 2), QueryParsing.Limit(q["limit"], limits), ct);
             return Results.Ok(new ApiList<ApiColdStarts>(items, next));
         });
+
+        // Failures are rare: a day by default, so that a group linked from elsewhere is found without a range.
+        api.MapGet("/failures", async (HttpRequest request, CancellationToken ct) =>
+        {
+            var q = request.Query;
+            var (start, end) = Range(q, FailureLookback, time.GetUtcNow().UtcDateTime, limits);
+            return Results.Ok(await failures.GroupsAsync(
+                start, end, ApiEndpoints.NullIfEmpty(q["function"]), PageCursor.Decode(q["cursor"], 2), QueryParsing.Limit(q["limit"], limits), ct));
+        });
+
+        api.MapGet("/failures/{fingerprint}", async (string fingerprint, HttpRequest request, CancellationToken ct) =>
+        {
+            var q = request.Query;
+            var (start, end) = Range(q, FailureLookback, time.GetUtcNow().UtcDateTime, limits);
+            var group = await failures.GroupAsync(Fingerprint(fingerprint), start, end, PageCursor.Decode(q["cursor"], 2), QueryParsing.Limit(q["limit"], limits), ct);
+            return group is null
+                ? Results.NotFound(new { error = $"no failure snapshot with fingerprint {fingerprint} from {start:O} to {end:O}: widen the range (start, end)" })
+                : Results.Ok(group);
+        });
+
+        api.MapGet("/snapshots/{id}", async (string id, CancellationToken ct) =>
+            await failures.SnapshotAsync(SnapshotId(id), ct) is { } snapshot
+                ? Results.Ok(snapshot)
+                : Results.NotFound(new { error = $"no failure snapshot {id}" }));
+
+        api.MapGet("/snapshots/{id}/dump", async (string id, CancellationToken ct) =>
+        {
+            var snapshot = await failures.SnapshotAsync(SnapshotId(id), ct);
+            return snapshot switch
+            {
+                null => Results.NotFound(new { error = $"no failure snapshot {id}" }),
+                { Dump: null } => Results.NotFound(new { error = $"failure snapshot {id} has no dump: the sidecar writes one only for .NET functions with its DumpOnFailure setting" }),
+                { Dump: var dump } => Results.NotFound(new { error = dump.Reason, dump }),
+            };
+        });
     }
+
+    private static readonly TimeSpan FailureLookback = TimeSpan.FromDays(1);
 
     public const int DefaultBuckets = 24;
     public const int MaxBuckets = 500;
@@ -49,6 +87,19 @@ internal static class AnalysisEndpoints
         return int.TryParse(value, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var buckets) && buckets is > 0 and <= MaxBuckets
             ? buckets
             : throw new QueryException($"buckets=\"{value}\" must be a whole number from 1 to {MaxBuckets}");
+    }
+
+    private static string Fingerprint(string value) =>
+        value.Length == 16 && value.All(char.IsAsciiHexDigitLower)
+            ? value
+            : throw new QueryException($"\"{value}\" is not a failure fingerprint: 16 lower-case hex digits, as /api/v1/failures gives them");
+
+    private static byte[] SnapshotId(string value)
+    {
+        var bytes = new byte[16];
+        return value.Length == 32 && Convert.FromHexString(value, bytes, out _, out _) == System.Buffers.OperationStatus.Done
+            ? bytes
+            : throw new QueryException($"\"{value}\" is not a snapshot id: 32 hex digits, as /api/v1/failures gives them");
     }
 
     internal static (DateTime Start, DateTime End) Range(IQueryCollection q, TimeSpan lookback, DateTime now, QueryLimits limits) =>
