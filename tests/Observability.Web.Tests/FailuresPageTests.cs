@@ -33,6 +33,7 @@ public sealed class FailuresPageTests(WebUiFixture fixture, ITestOutputHelper ou
 
         var snapshots = page.Locator("table[data-table=snapshots] tbody tr");
         await Assertions.Expect(snapshots).ToHaveCountAsync(fixture.Data.CheckoutSnapshots);
+        await Assertions.Expect(page.Locator("pre.stack")).ToContainTextAsync("at Checkout.Cart.Total(Cart cart)");
         await Screenshots.SaveAsync(page, "failure-group", output);
         await snapshots.Last.GetByText("open snapshot").ClickAsync();
 

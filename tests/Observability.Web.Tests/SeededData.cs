@@ -29,6 +29,7 @@ public sealed class SeededData
     public const string ExceptionType = "System.NullReferenceException";
     public const string ExceptionMessage = "Object reference not set to an instance of an object.";
     public const string ExceptionFrame = "at Checkout.Cart.Total(Cart cart) in /src/Checkout/Cart.cs:line 42";
+    public const string StackTrace = $"{ExceptionType}: {ExceptionMessage}\n   {ExceptionFrame}\n   at Checkout.Handlers.Post(HttpContext context) in /src/Checkout/Handlers.cs:line 18\n   at Microsoft.AspNetCore.Routing.EndpointMiddleware.Invoke(HttpContext httpContext)";
 
     private readonly DateTime _now = DateTime.UtcNow;
     private readonly List<(Resource Resource, OtlpSpan Span)> _spans = [];
@@ -305,7 +306,7 @@ public sealed class SeededData
                 ["type"] = ExceptionType,
                 ["message"] = ExceptionMessage,
                 ["threadId"] = 7,
-                ["stackTrace"] = $"{ExceptionType}: {ExceptionMessage}\n   {ExceptionFrame}\n   at Checkout.Handlers.Post(HttpContext context) in /src/Checkout/Handlers.cs:line 18\n   at Microsoft.AspNetCore.Routing.EndpointMiddleware.Invoke(HttpContext httpContext)",
+                ["stackTrace"] = StackTrace,
             });
         }
         else
@@ -326,7 +327,8 @@ public sealed class SeededData
         };
         if (withException)
         {
-            record.Attributes.Add([Attr("exception.type", ExceptionType), Attr("exception.message", ExceptionMessage)]);
+            // As the sidecar does: the exception conventions from the exception at fault.
+            record.Attributes.Add([Attr("exception.type", ExceptionType), Attr("exception.message", ExceptionMessage), Attr("exception.stacktrace", StackTrace)]);
         }
 
         _logs.Add((resource, record));

@@ -19,11 +19,12 @@ interface ColdStarts {
     gcCount?: number | null; gcPauseMs?: number | null; topAssemblies: ProfileItem[]; topMethods: ProfileItem[] };
   series: { bucketSeconds: number; points: Point[] };
 }
-interface Side { version: string; invocations?: number; coldStarts?: number; coldStartRate?: number | null; initP95Ms?: number | null; initMs?: Percentiles | null }
+interface Side { version: string; records?: number; invocations?: number; coldStarts?: number; coldStartRate?: number | null; initP50Ms?: number | null; initP95Ms?: number | null }
+interface TestResult { statistic?: number | null; z?: number | null; pValue?: number | null }
 interface Comparison {
-  function?: string; name?: string; from: Side; to: Side; regression: boolean; reasons?: string[] | null;
-  initP95ChangeMs?: number | null; coldStartRateChange?: number | null;
-  initTest?: { pValue?: number | null } | null; rateTest?: { pValue?: number | null } | null;
+  function: string; from: Side; to: Side; regression: boolean; reasons?: string[] | null; rule?: string | null;
+  initP95ChangeMs?: number | null; initP95ChangeRatio?: number | null; coldStartRateChange?: number | null;
+  mannWhitney?: TestResult | null; twoProportion?: TestResult | null;
 }
 
 // Stacked in the order they happen; init's own share is what init spent outside its .NET children.
@@ -57,7 +58,11 @@ export async function coldStartsPage(root: HTMLElement, route: Route): Promise<(
     const withCold = versions.filter(v => v.coldStarts > 0 || v.records > 0);
     const newest = withCold.length > 0 ? withCold[withCold.length - 1] : versions[versions.length - 1];
     const selected = versions.find(v => v.version === route.query.get("version")) ?? newest;
-    const compare = versions.length > 1 ? await optional<Comparison>("coldstarts/compare", { function: fn, start, end }).catch(() => null) : null;
+    // The selected version against the one before it; the oldest selected: the newest against the one before.
+    const index = selected ? versions.indexOf(selected) : -1;
+    const compare = versions.length > 1
+      ? await optional<Comparison>("coldstarts/compare", { function: fn, start, end, to: index > 0 ? selected!.version : null }).catch(() => null)
+      : null;
     replace(body, view(fn, versions, selected, compare, go));
   };
   await load();
@@ -162,18 +167,21 @@ function tail(d: ColdStarts): HTMLElement {
 }
 
 function comparison(c: Comparison): HTMLElement {
-  const pValue = (t: { pValue?: number | null } | null | undefined) => t?.pValue === null || t?.pValue === undefined ? "" : `p = ${t.pValue < 0.001 ? "< 0.001" : t.pValue.toFixed(3)}`;
-  const p95 = (s: Side) => s.initP95Ms ?? s.initMs?.p95;
-  const change = c.initP95ChangeMs ?? ((p95(c.to) ?? NaN) - (p95(c.from) ?? NaN));
-  const rateChange = c.coldStartRateChange ?? ((c.to.coldStartRate ?? NaN) - (c.from.coldStartRate ?? NaN));
-  return section(`Version ${c.to.version} against ${c.from.version}`,
+  const pValue = (t: TestResult | null | undefined, name: string) => t?.pValue === null || t?.pValue === undefined ? "–" : `${name}, p ${t.pValue < 0.001 ? "< 0.001" : `= ${t.pValue.toFixed(3)}`}`;
+  const signed = (v: number | null | undefined, f: (x: number) => string) => v === null || v === undefined ? "–" : `${v >= 0 ? "+" : "−"}${f(Math.abs(v))}`;
+  return section(`Version comparison: v${c.to.version} against v${c.from.version}`,
     h("p", { class: c.regression ? "flag bad" : "flag good", role: "status", "data-regression": String(c.regression) },
-      c.regression ? "Regression: " : "No regression", c.regression ? (c.reasons ?? []).join("; ") : ""),
+      c.regression ? "Regression. " : "No regression. ", h("span", { class: "flag-reasons" }, (c.reasons ?? []).join("; "))),
     table(["", `v${c.from.version}`, `v${c.to.version}`, ["Change", "num"], "Test"], [
       ["Cold starts", fmt.count(c.from.coldStarts), fmt.count(c.to.coldStarts), "", ""],
-      ["p95 init", fmt.duration(p95(c.from)), fmt.duration(p95(c.to)), Number.isNaN(change) ? "–" : `${change >= 0 ? "+" : "−"}${fmt.duration(Math.abs(change))}`, pValue(c.initTest)],
-      ["Cold-start rate", fmt.percent(c.from.coldStartRate), fmt.percent(c.to.coldStartRate), Number.isNaN(rateChange) ? "–" : `${rateChange >= 0 ? "+" : "−"}${(Math.abs(rateChange) * 100).toFixed(1)} pt`, pValue(c.rateTest)],
-    ], { class: "data compare", "data-table": "compare" }));
+      ["Init p50", fmt.duration(c.from.initP50Ms), fmt.duration(c.to.initP50Ms), "", ""],
+      ["Init p95", fmt.duration(c.from.initP95Ms), fmt.duration(c.to.initP95Ms),
+        signed(c.initP95ChangeMs, fmt.duration) + (c.initP95ChangeRatio !== null && c.initP95ChangeRatio !== undefined ? ` (${signed(c.initP95ChangeRatio, x => fmt.percent(x, 0))})` : ""),
+        pValue(c.mannWhitney, "Mann-Whitney U")],
+      ["Cold-start rate", fmt.percent(c.from.coldStartRate), fmt.percent(c.to.coldStartRate),
+        signed(c.coldStartRateChange, x => `${(x * 100).toFixed(1)} pt`), pValue(c.twoProportion, "two-proportion z")],
+    ], { class: "data compare", "data-table": "compare" }),
+    c.rule ? h("p", { class: "hint" }, `The rule: ${c.rule}.`) : null);
 }
 
 function profile(d: ColdStarts): HTMLElement {
