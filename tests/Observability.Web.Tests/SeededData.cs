@@ -260,7 +260,9 @@ public sealed class SeededData
         var charge = Child(checkout, server, "POST payments/charge", Kind.Client, 950, 1290);
         var chargeServer = Child(payments, charge, "POST /charge", Kind.Server, 960, 1285, Attr("http.route", "/charge"));
         chargeServer.Events.Add(new OtlpSpan.Types.Event { Name = "card declined, retrying", TimeUnixNano = Nanos(t0.AddMilliseconds(1100)), Attributes = { Attr("attempt", 1L) } });
-        Child(payments, chargeServer, "fraud check", Kind.Internal, 970, 1060, Attr("fraud.score", "0.12"));
+        // The fraud service timed out; payments went on without its score: an error inside a trace that succeeded.
+        var fraud = Child(payments, chargeServer, "fraud check", Kind.Internal, 970, 1060, Attr("fraud.provider", "riskapi"));
+        fraud.Status = new Status { Code = Status.Types.StatusCode.Error, Message = "riskapi timed out after 90 ms; scored as low risk" };
         ShowcaseTraceId = Convert.ToHexStringLower(traceId.ToByteArray());
         ShowcaseCheckoutSpanId = Convert.ToHexStringLower(server.SpanId.ToByteArray());
         ShowcaseColdStartTraceId = Convert.ToHexStringLower(ColdStartRecord(checkout, server, t0.AddMilliseconds(15), 790).ToByteArray());
