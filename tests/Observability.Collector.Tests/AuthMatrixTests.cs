@@ -60,6 +60,7 @@ public sealed class AuthMatrixTests(PostgresDatabase database) : IClassFixture<P
         Api("/api/v1/snapshots", Access.ReadKey, _ => "/api/v1/snapshots"),
         Api("/api/v1/functions", Access.ReadKey, _ => "/api/v1/functions"),
         Api("/api/v1/coldstarts", Access.ReadKey, _ => "/api/v1/coldstarts"),
+        Api("/api/v1/coldstarts/compare", Access.ReadKey, _ => "/api/v1/coldstarts/compare?function=no-such-function", "HTTP 404"),
         Api("/api/v1/failures", Access.ReadKey, _ => "/api/v1/failures"),
         // Nothing to find: the read key is let through to a 404 that says so.
         Api("/api/v1/failures/{fingerprint}", Access.ReadKey, _ => "/api/v1/failures/0123456789abcdef", "HTTP 404"),

@@ -15,6 +15,7 @@ internal static class AnalysisEndpoints
         var functions = new FunctionOverviewStore(dataSource);
         var coldStarts = new ColdStartStore(dataSource);
         var failures = new FailureStore(dataSource);
+        var comparisons = new VersionComparisonStore(dataSource);
 
         api.MapGet("/functions", async (HttpRequest request, CancellationToken ct) =>
         {
@@ -33,6 +34,18 @@ internal static class AnalysisEndpoints
                 ApiEndpoints.NullIfEmpty(q["function"]), ApiEndpoints.NullIfEmpty(q["version"]), start, end,
                 Buckets(q["buckets"]), PageCursor.Decode(q["cursor"], 2), QueryParsing.Limit(q["limit"], limits), ct);
             return Results.Ok(new ApiList<ApiColdStarts>(items, next));
+        });
+
+        // Versions are compared over their lifetime by default: the longest range the guard allows.
+        api.MapGet("/coldstarts/compare", async (HttpRequest request, CancellationToken ct) =>
+        {
+            var q = request.Query;
+            var function = ApiEndpoints.NullIfEmpty(q["function"]) ?? throw new QueryException("function is required: the function whose versions to compare");
+            var (start, end) = Range(q, limits.MaxRange, time.GetUtcNow().UtcDateTime, limits);
+            var comparison = await comparisons.CompareAsync(function, ApiEndpoints.NullIfEmpty(q["from"]), ApiEndpoints.NullIfEmpty(q["to"]), start, end, ct);
+            return comparison is null
+                ? Results.NotFound(new { error = $"no function {function} in the inventory" })
+                : Results.Ok(comparison);
         });
 
         // Failures are rare: a day by default, so that a group linked from elsewhere is found without a range.

@@ -61,7 +61,7 @@ export async function coldStartsPage(root: HTMLElement, route: Route): Promise<(
     // The selected version against the one before it; the oldest selected: the newest against the one before.
     const index = selected ? versions.indexOf(selected) : -1;
     const compare = versions.length > 1
-      ? await optional<Comparison>("coldstarts/compare", { function: fn, start, end, to: index > 0 ? selected!.version : null }).catch(() => null)
+      ? await optional<Comparison>("coldstarts/compare", { function: fn, to: index > 0 ? selected!.version : null }).catch(() => null)
       : null;
     replace(body, view(fn, versions, selected, compare, go));
   };
@@ -169,7 +169,7 @@ function tail(d: ColdStarts): HTMLElement {
 function comparison(c: Comparison): HTMLElement {
   const pValue = (t: TestResult | null | undefined, name: string) => t?.pValue === null || t?.pValue === undefined ? "–" : `${name}, p ${t.pValue < 0.001 ? "< 0.001" : `= ${t.pValue.toFixed(3)}`}`;
   const signed = (v: number | null | undefined, f: (x: number) => string) => v === null || v === undefined ? "–" : `${v >= 0 ? "+" : "−"}${f(Math.abs(v))}`;
-  return section(`Version comparison: v${c.to.version} against v${c.from.version}`,
+  return section(`Version comparison: v${c.to.version} against v${c.from.version}, over their life`,
     h("p", { class: c.regression ? "flag bad" : "flag good", role: "status", "data-regression": String(c.regression) },
       c.regression ? "Regression. " : "No regression. ", h("span", { class: "flag-reasons" }, (c.reasons ?? []).join("; "))),
     table(["", `v${c.from.version}`, `v${c.to.version}`, ["Change", "num"], "Test"], [
