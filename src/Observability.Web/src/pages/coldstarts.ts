@@ -82,12 +82,15 @@ function view(fn: string, versions: ColdStarts[], d: ColdStarts | undefined, com
       h("p", null, "A cold start is the first request a new function process serves. Run the function under the sidecar and send it a request; with ",
         h("code", null, "--idle-timeout"), " the sidecar stops an idle function, so the next request starts it cold.")));
   } else {
-    const x = d.series.points.map(p => new Date(p.start).getTime() / 1000);
+    // From the first bucket with invocations: a version born an hour ago should not be drawn as a day of nothing.
+    const first = d.series.points.findIndex(p => p.invocations > 0);
+    const points = first > 0 ? d.series.points.slice(first) : d.series.points;
+    const x = points.map(p => new Date(p.start).getTime() / 1000);
     content.push(
       h("div", { class: "two-col" },
         section(`Cold-start rate and p95 init, per ${fmt.duration(d.series.bucketSeconds * 1000)}`, timeChart("cold-start rate and p95 init duration", x, [
-          { label: "cold-start rate", values: d.series.points.map(p => p.coldStartRate ?? null), color: palette[0], scale: "%", format: v => fmt.percent(v, 0) },
-          { label: "p95 init", values: d.series.points.map(p => p.initP95Ms ?? null), color: palette[1], scale: "ms", format: v => fmt.duration(v), dash: [6, 3] },
+          { label: "cold-start rate", values: points.map(p => p.coldStartRate ?? null), color: palette[0], scale: "%", format: v => fmt.percent(v, 0) },
+          { label: "p95 init", values: points.map(p => p.initP95Ms ?? null), color: palette[1], scale: "ms", format: v => fmt.duration(v), dash: [6, 3] },
         ])),
         phases(versions, d)),
       h("div", { class: "two-col" }, distribution(versions, d), tail(d)));
