@@ -33,4 +33,23 @@ public sealed class EmptyStateTests(WebUiFixture fixture, ITestOutputHelper outp
         await page.GotoAsync($"{root}/ui/failures");
         await Assertions.Expect(page.Locator(".empty h3")).ToHaveTextAsync("No failures in this time range");
     }
+
+    [Fact]
+    public async Task The_functions_page_refreshes_itself_and_pauses_on_p()
+    {
+        var page = await fixture.NewPageAsync();
+        await page.GotoAsync($"{_empty.ApiEndpoint.ToString().TrimEnd('/')}/ui/functions");
+        await Assertions.Expect(page.Locator(".empty")).ToBeVisibleAsync();
+
+        using var sent = await _empty.Ingest.PostAsync(new Uri("/v1/traces", UriKind.Relative), OtlpFactory.Protobuf(OtlpFactory.ManyTraces("late-arrival", "late-arrival", 3)));
+        sent.EnsureSuccessStatusCode();
+
+        // No navigation: the page reads its data again every 15 s.
+        await Assertions.Expect(page.Locator("table[data-table=functions] tbody tr")).ToHaveCountAsync(1, new LocatorAssertionsToHaveCountOptions { Timeout = 45_000 });
+        await Assertions.Expect(page.Locator("table[data-table=functions] td").First).ToHaveTextAsync("late-arrival");
+
+        await page.Locator("body").PressAsync("p");
+        await Assertions.Expect(page.Locator("button.pause")).ToHaveAttributeAsync("aria-pressed", "true");
+        await Assertions.Expect(page.Locator(".refresh-status")).ToHaveTextAsync("auto-refresh paused");
+    }
 }

@@ -66,8 +66,8 @@ public sealed class TracePagesTests(WebUiFixture fixture, ITestOutputHelper outp
     {
         var page = await fixture.NewPageAsync();
         await page.GotoAsync($"{fixture.BaseUrl}/ui/traces/{fixture.Data.ShowcaseColdStartTraceId}");
-        var names = await page.Locator(".span-row .span-name").AllInnerTextsAsync();
-        Assert.Equal(["faas.coldstart", "coldstart.spawn", "coldstart.init", "coldstart.runtime_start", "coldstart.app_init", "coldstart.first_request"], names);
+        await Assertions.Expect(page.Locator(".span-row .span-name")).ToHaveTextAsync(
+            ["faas.coldstart", "coldstart.spawn", "coldstart.init", "coldstart.runtime_start", "coldstart.app_init", "coldstart.first_request"]);
         await Screenshots.SaveAsync(page, "trace-coldstart-record", output);
 
         await page.Locator(".span-row[data-name='faas.coldstart']").ClickAsync();
