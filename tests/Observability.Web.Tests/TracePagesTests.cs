@@ -83,6 +83,8 @@ public sealed class TracePagesTests(WebUiFixture fixture, ITestOutputHelper outp
     {
         var page = await fixture.NewPageAsync();
         await page.GotoAsync($"{fixture.BaseUrl}/ui/traces");
+        await Assertions.Expect(page.Locator("table[data-table=traces] tbody tr").First).ToBeVisibleAsync();
+        await Screenshots.SaveAsync(page, "traces", output);
         await page.Locator("body").PressAsync("/");
         await Assertions.Expect(page.Locator("input[name=function]")).ToBeFocusedAsync();
         await page.Keyboard.TypeAsync(SeededData.Thumbnails);

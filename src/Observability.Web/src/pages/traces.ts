@@ -46,20 +46,23 @@ export async function tracesPage(root: HTMLElement, route: Route): Promise<() =>
       start: new Date(end.getTime() - minutes * 60_000).toISOString(), end: end.toISOString(), limit: q.get("limit") ?? 50,
       ...(attrKey && attrValue.length > 0 ? { [`attr.${attrKey.trim()}`]: attrValue.join("=").trim() } : {}),
     });
-    replace(results, view(found.items, [...q.keys()].some(k => k !== "range")));
+    replace(results, view(found.items, [...q.keys()].some(k => k !== "range"), Number(q.get("limit") ?? 50)));
   };
   try { await load(); } catch (e) { replace(results, h("div", { class: "error-box", role: "alert" }, String(e instanceof Error ? e.message : e))); }
   return load;
 }
 
-function view(traces: TraceSummary[], filtered: boolean): HTMLElement {
+function view(traces: TraceSummary[], filtered: boolean, limit: number): HTMLElement {
   if (traces.length === 0) {
     return empty(filtered ? "No trace matches these filters" : "No traces in this time range",
       h("p", null, filtered ? "Widen the time range or remove a filter." :
         "Spans arrive on the collector's OTLP ports (4317 gRPC, 4318 HTTP) with the write key. Point a sidecar or an OpenTelemetry SDK there (see the Functions page), or pick a longer time range."));
   }
   const longest = Math.max(...traces.map(t => t.durationNanos), 1);
-  return section(`${traces.length} trace${traces.length === 1 ? "" : "s"}, newest first`, table(
+  const title = traces.length >= limit
+    ? `The newest ${traces.length} traces (there may be more: narrow the search or the time range)`
+    : `${traces.length} trace${traces.length === 1 ? "" : "s"}, newest first`;
+  return section(title, table(
     ["Started", "Root span", ["Duration", "num"], "", ["Spans", "num"], ["Errors", "num"], "Services", "Trace"],
     traces.map(t => [
       fmt.time(t.startTime),
