@@ -22,6 +22,8 @@ public sealed class FunctionsPageTests(WebUiFixture fixture, ITestOutputHelper o
             Assert.Equal(invocations.ToString("N0", CultureInfo.InvariantCulture), cells[2]);
             Assert.Equal(Percent(errors, invocations), cells[3]);
             Assert.Equal(Percent(coldStarts, invocations), cells[4]);
+            var latency = fixture.Data.LatencyMs[(function, version)].Order().ToList();
+            Assert.Equal(Duration(latency[(int)Math.Ceiling(0.95 * latency.Count) - 1]), cells[5]);
         }
 
         await Screenshots.SaveAsync(page, "functions", output);
@@ -42,6 +44,14 @@ public sealed class FunctionsPageTests(WebUiFixture fixture, ITestOutputHelper o
         await page.Keyboard.PressAsync("4");
         await Assertions.Expect(page.Locator("h1")).ToContainTextAsync("Failures");
     }
+
+    /// <summary>Whole milliseconds as the UI writes them: one decimal under 100 ms, none under a second, else seconds to two places.</summary>
+    private static string Duration(int ms) => ms switch
+    {
+        < 100 => ms.ToString("F1", CultureInfo.InvariantCulture) + " ms",
+        < 1000 => $"{ms} ms",
+        _ => (ms / 1000.0).ToString("F2", CultureInfo.InvariantCulture) + " s",
+    };
 
     private static string Percent(int part, int whole) => (100.0 * part / whole).ToString("F1", CultureInfo.InvariantCulture) + "%";
 }

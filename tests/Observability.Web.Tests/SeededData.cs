@@ -53,6 +53,9 @@ public sealed class SeededData
     /// <summary>Invocations per (function, version) in the last hour and before, warm-up pings not counted.</summary>
     public Dictionary<(string Function, string Version), (int Invocations, int Errors, int ColdStarts)> Expected { get; } = [];
 
+    /// <summary>The duration of each invocation (warm-up pings left out), per (function, version), in milliseconds.</summary>
+    public Dictionary<(string Function, string Version), List<int>> LatencyMs { get; } = [];
+
     /// <summary>The init duration of each cold start, per (function, version), in milliseconds.</summary>
     public Dictionary<(string Function, string Version), List<int>> InitMs { get; } = [];
 
@@ -167,7 +170,7 @@ public sealed class SeededData
         {
             span.Attributes.Add(Attr("faas.coldstart", true));
             ColdStartRecord(resource, span, start, initMs);
-            AddInit(function, version, initMs);
+            Add(InitMs, function, version, initMs);
         }
 
         if (error)
@@ -176,6 +179,7 @@ public sealed class SeededData
         }
 
         _spans.Add((resource, span));
+        Add(LatencyMs, function, version, warmMs + (cold ?? 0));
         var key = (function, version);
         var (n, e, c) = Expected.GetValueOrDefault(key);
         Expected[key] = (n + 1, e + (error ? 1 : 0), c + (cold is null ? 0 : 1));
@@ -219,14 +223,14 @@ public sealed class SeededData
         return span;
     }
 
-    private void AddInit(string function, string version, int initMs)
+    private static void Add(Dictionary<(string, string), List<int>> values, string function, string version, int ms)
     {
-        if (!InitMs.TryGetValue((function, version), out var list))
+        if (!values.TryGetValue((function, version), out var list))
         {
-            InitMs[(function, version)] = list = [];
+            values[(function, version)] = list = [];
         }
 
-        list.Add(initMs);
+        list.Add(ms);
     }
 
     private void WarmUpPing(Resource resource, DateTime start) =>
@@ -255,6 +259,7 @@ public sealed class SeededData
         _spans.Add((checkout, server));
         var (n, e, c) = Expected[(Checkout, "2")];
         Expected[(Checkout, "2")] = (n + 1, e, c + 1);
+        Add(LatencyMs, Checkout, "2", 1290);
         Child(checkout, server, "validate cart", Kind.Internal, 820, 860);
         Child(checkout, server, "SELECT orders", Kind.Client, 865, 940, Attr("db.system", "postgresql"), Attr("db.query.text", "SELECT * FROM orders WHERE cart_id = $1"));
         var charge = Child(checkout, server, "POST payments/charge", Kind.Client, 950, 1290);
@@ -266,7 +271,7 @@ public sealed class SeededData
         ShowcaseTraceId = Convert.ToHexStringLower(traceId.ToByteArray());
         ShowcaseCheckoutSpanId = Convert.ToHexStringLower(server.SpanId.ToByteArray());
         ShowcaseColdStartTraceId = Convert.ToHexStringLower(ColdStartRecord(checkout, server, t0.AddMilliseconds(15), 790).ToByteArray());
-        AddInit(Checkout, "2", 790);
+        Add(InitMs, Checkout, "2", 790);
     }
 
     private void Snapshot(Resource resource, string function, string version, DateTime time, ByteString traceId, string trigger, int status, bool withException)
