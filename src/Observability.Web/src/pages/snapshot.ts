@@ -16,14 +16,18 @@ function kv(values: Record<string, unknown> | undefined | null, label: string): 
     : table(["Name", "Value"], keys.map(k => [h("code", null, k), h("span", { class: "wrap" }, typeof values![k] === "string" ? values![k] as string : JSON.stringify(values![k]))]), { class: "kv", "aria-label": label });
 }
 
+const PROCESS_LABELS: Record<string, string> = {
+  pid: "PID", uptimeSeconds: "Uptime", rssBytes: "Resident memory (RSS)", cpuSeconds: "CPU time", threads: "Threads",
+  exitCode: "Exit code", gcHeapBytes: "GC heap", gcCount: "GCs",
+};
+
 function processState(p: Record<string, unknown> | undefined): HTMLElement {
   if (!p) return h("p", { class: "muted" }, "not captured");
-  const shown: Record<string, string> = {};
-  for (const [k, v] of Object.entries(p)) {
-    shown[k] = typeof v !== "number" ? String(v)
-      : k.endsWith("Bytes") ? fmt.bytes(v) : k.endsWith("Seconds") ? fmt.duration(v * 1000) : String(v);
-  }
-  return kv(shown, "Process state");
+  const rows = Object.entries(p).map(([k, v]) => [
+    h("span", { title: k }, PROCESS_LABELS[k] ?? k),
+    typeof v !== "number" ? String(v) : k.endsWith("Bytes") ? fmt.bytes(v) : k.endsWith("Seconds") ? fmt.duration(v * 1000) : String(v),
+  ]);
+  return table(["What", "Value"], rows, { class: "kv", "aria-label": "Process state" });
 }
 
 function body(m: { body?: string; bodyBytes?: number; bodyOmitted?: string; bodyTruncated?: boolean }): HTMLElement {
