@@ -13,6 +13,8 @@ command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v amtool >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 # Browser tests drive Debian's Chromium (Playwright's own browser download does not work here).
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# The collector's build builds its web UI with Vite (Node.js 20.19 or later, npm).
+command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "Installing: ${need[*]}"

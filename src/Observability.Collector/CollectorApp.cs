@@ -17,6 +17,7 @@ using Observability.Collector.Query;
 using Observability.Collector.Receivers;
 using Observability.Collector.Security;
 using Observability.Collector.Storage;
+using Observability.Collector.Ui;
 using Observability.Hosting;
 using Prometheus;
 
@@ -118,6 +119,7 @@ public static class CollectorApp
         app.MapSliApi(time).WithMetadata(new ServedOn(ListenerRole.Api));
         app.MapMetrics("/metrics", app.Services.GetRequiredService<CollectorRegistry>())
             .WithMetadata(new ServedOn(ListenerRole.Api), new AcceptsKeys([KeyScope.Metrics, KeyScope.Read]));
+        app.MapWebUi().WithMetadata(new ServedOn(ListenerRole.Api));
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" })).WithMetadata(new ServedOn(ListenerRole.Api), new Anonymous());
         return app;
     }

@@ -50,6 +50,8 @@ public sealed class AuthMatrixTests(PostgresDatabase database) : IClassFixture<P
         new("{unimplementedService}/{unimplementedMethod:grpcunimplemented}", Access.WriteKey, "gRPC Unimplemented",
             (t, key) => t.RawGrpcAsync("no.such.v1.Service", "Export", key)),
         Api("/healthz", Access.Anyone, _ => "/healthz"),
+        Redirect("/", "/ui/"),
+        Api("/ui/{**path}", Access.ReadKey, _ => "/ui/traces/deep-link"),
         Api("/metrics", Access.MetricsOrReadKey, _ => "/metrics"),
         Api("/api/v1/traces/{traceId}", Access.ReadKey, t => $"/api/v1/traces/{t._traceId}"),
         Api("/api/v1/traces", Access.ReadKey, _ => $"/api/v1/traces?service={Service}"),
@@ -208,6 +210,20 @@ public sealed class AuthMatrixTests(PostgresDatabase database) : IClassFixture<P
         using var client = CollectorRunner.Client(t._collector.HttpPort, key);
         using var response = await client.GetAsync(new Uri(path(t), UriKind.Relative));
         return await OutcomeAsync(response);
+    });
+
+    /// <summary>A redirect anyone may follow (the target asks for its own key).</summary>
+    private static Probe Redirect(string path, string target) => new(path, Access.Anyone, $"HTTP 302 to {target}", async (t, key) =>
+    {
+        using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri($"http://127.0.0.1:{t._collector.HttpPort}") };
+        if (key is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+        }
+
+        using var response = await client.GetAsync(new Uri(path, UriKind.Relative));
+        var (outcome, message) = await OutcomeAsync(response);
+        return (response.Headers.Location is { } location ? $"{outcome} to {location}" : outcome, message);
     });
 
     private static async Task<(string, string?)> OutcomeAsync(HttpResponseMessage response)

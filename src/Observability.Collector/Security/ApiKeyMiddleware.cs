@@ -36,7 +36,7 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next, IOptions<CollectorO
         }
 
         var accepted = endpoint?.Metadata.GetMetadata<AcceptsKeys>()?.Scopes ?? (role == ListenerRole.Api ? ReadOnly : WriteOnly);
-        var presented = BearerToken(http.Request);
+        var presented = PresentedKey(http.Request, role);
         var scope = presented is null ? null : _keys.ScopeOf(presented);
         if (scope is { } valid && Array.IndexOf(accepted, valid) >= 0)
         {
@@ -52,7 +52,7 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next, IOptions<CollectorO
         metrics.RequestsRejected.WithLabels(forbidden ? "forbidden" : "unauthorized").Inc();
         var message = scope switch
         {
-            null => $"missing or unknown key: {Needs(accepted)}, sent as Authorization: Bearer <key>",
+            null => $"missing or unknown key: {Needs(accepted)}, sent as Authorization: Bearer <key>" + (Listeners.RoleOf(http) == ListenerRole.Api ? " (or HTTP Basic with the key as password)" : string.Empty),
             KeyScope.Write => $"this is a write key, which may only ingest; {Needs(accepted)}",
             KeyScope.Read => $"this is a read key, which may only query and read /metrics; {Needs(accepted)}",
             KeyScope.Metrics => $"this is a metrics key, which may only read /metrics; {Needs(accepted)}",
@@ -70,7 +70,11 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next, IOptions<CollectorO
         http.Response.StatusCode = forbidden ? StatusCodes.Status403Forbidden : StatusCodes.Status401Unauthorized;
         if (!forbidden)
         {
-            http.Response.Headers.WWWAuthenticate = "Bearer";
+            // On the API port a browser is a client too (the UI, a dump download): the Basic challenge makes it
+            // prompt once, and then send the key with every request to the realm.
+            http.Response.Headers.WWWAuthenticate = Listeners.RoleOf(http) == ListenerRole.Api
+                ? new Microsoft.Extensions.Primitives.StringValues(["Bearer", "Basic realm=\"obs\", charset=\"UTF-8\""])
+                : "Bearer";
         }
 
         return http.Response.WriteAsJsonAsync(new { error = message });
@@ -84,10 +88,30 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next, IOptions<CollectorO
         _ => "this endpoint needs the " + string.Join(" or ", accepted.Select(s => s.ToString().ToLowerInvariant())) + " key",
     };
 
-    private static byte[]? BearerToken(HttpRequest request)
+    /// <summary>The key of <c>Authorization: Bearer KEY</c>; on the API port also the password of <c>Basic</c> (the user name is ignored).</summary>
+    private static byte[]? PresentedKey(HttpRequest request, ListenerRole? role)
     {
         var header = request.Headers.Authorization.ToString();
-        const string Prefix = "Bearer ";
-        return header.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase) ? Encoding.UTF8.GetBytes(header[Prefix.Length..].Trim()) : null;
+        const string BearerPrefix = "Bearer ";
+        const string BasicPrefix = "Basic ";
+        if (header.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase))
+        {
+            return Encoding.UTF8.GetBytes(header[BearerPrefix.Length..].Trim());
+        }
+
+        if (role != ListenerRole.Api || !header.StartsWith(BasicPrefix, StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        var encoded = header[BasicPrefix.Length..].Trim();
+        var decoded = new byte[encoded.Length];
+        if (!Convert.TryFromBase64String(encoded, decoded, out var length))
+        {
+            return null;
+        }
+
+        var colon = Array.IndexOf(decoded, (byte)':', 0, length);
+        return colon < 0 ? null : decoded[(colon + 1)..length];
     }
 }

@@ -1,0 +1,73 @@
+using System.Globalization;
+using Microsoft.Playwright;
+
+namespace Observability.Web.Tests;
+
+[Collection(WebUiTests.Name)]
+public sealed class ColdStartsPageTests(WebUiFixture fixture, ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Shows_the_newest_versions_cold_starts_with_its_rate_and_init_percentiles_and_charts()
+    {
+        var page = await fixture.NewPageAsync();
+        await page.GotoAsync($"{fixture.BaseUrl}/ui/coldstarts?function={SeededData.Checkout}&range=6h");
+
+        var (invocations, _, coldStarts) = fixture.Data.Expected[(SeededData.Checkout, "2")];
+        var init = fixture.Data.InitMs[(SeededData.Checkout, "2")].Order().ToList();
+        var facts = page.Locator("dl.facts.big[data-version='2']");
+        await Assertions.Expect(facts.Locator("[data-fact=coldStarts]")).ToHaveTextAsync(coldStarts.ToString(CultureInfo.InvariantCulture));
+        await Assertions.Expect(facts.Locator("[data-fact=coldStartRate]")).ToContainTextAsync((100.0 * coldStarts / invocations).ToString("F1", CultureInfo.InvariantCulture) + "%");
+        await Assertions.Expect(facts.Locator("[data-fact=initP50]")).ToHaveTextAsync($"{LowerPercentile(init, 0.50)} ms");
+        await Assertions.Expect(facts.Locator("[data-fact=initP95]")).ToHaveTextAsync($"{LowerPercentile(init, 0.95)} ms");
+
+        // One tab, one phase bar and one init spread per version; the time series is drawn.
+        await Assertions.Expect(page.Locator(".tabs [role=tab]")).ToHaveTextAsync(new[] { new System.Text.RegularExpressions.Regex("^v1"), new System.Text.RegularExpressions.Regex("^v2") });
+        await Assertions.Expect(page.Locator(".phase-row")).ToHaveCountAsync(2);
+        await Assertions.Expect(page.Locator(".spread-row")).ToHaveCountAsync(2);
+        await Assertions.Expect(page.Locator("[data-chart='cold-start rate and p95 init duration'] canvas")).ToHaveCountAsync(1);
+        await Screenshots.SaveAsync(page, "coldstarts", output);
+        await Screenshots.SaveAsync(page, "coldstarts-full", output, fullPage: true);
+    }
+
+    [Fact]
+    public async Task A_version_tab_shows_that_versions_numbers()
+    {
+        var page = await fixture.NewPageAsync();
+        await page.GotoAsync($"{fixture.BaseUrl}/ui/coldstarts?function={SeededData.Checkout}&range=24h");
+        await page.Locator(".tabs [role=tab]", new PageLocatorOptions { HasTextString = "v1" }).ClickAsync();
+
+        var (_, _, coldStarts) = fixture.Data.Expected[(SeededData.Checkout, "1")];
+        var init = fixture.Data.InitMs[(SeededData.Checkout, "1")].Order().ToList();
+        var facts = page.Locator("dl.facts.big[data-version='1']");
+        await Assertions.Expect(facts.Locator("[data-fact=coldStarts]")).ToHaveTextAsync(coldStarts.ToString(CultureInfo.InvariantCulture));
+        await Assertions.Expect(facts.Locator("[data-fact=initP95]")).ToHaveTextAsync($"{LowerPercentile(init, 0.95)} ms");
+        Assert.Contains("version=1", page.Url, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_version_comparison_flags_the_slower_start_of_the_new_version()
+    {
+        var page = await fixture.NewPageAsync();
+        await page.GotoAsync($"{fixture.BaseUrl}/ui/coldstarts?function={SeededData.Checkout}&range=24h");
+
+        var v1 = fixture.Data.InitMs[(SeededData.Checkout, "1")].Order().ToList();
+        var v2 = fixture.Data.InitMs[(SeededData.Checkout, "2")].Order().ToList();
+        // Worked out here: every v2 start is slower than every v1 start (U of v1 = 0), so the normal approximation's
+        // |z| is past 1.96 (p < 0.05), and the p95 rose by more than 10%: a regression by the documented rule.
+        var u = v1.Sum(a => v2.Count(b => a > b) + (0.5 * v2.Count(b => a == b)));
+        var z = (u - (v1.Count * v2.Count / 2.0)) / Math.Sqrt(v1.Count * v2.Count * (v1.Count + v2.Count + 1) / 12.0);
+        Assert.True(Math.Abs(z) > 1.96 && LowerPercentile(v2, 0.95) > 1.1 * LowerPercentile(v1, 0.95), "the seed should make v2 a clear regression");
+
+        var compare = page.Locator("table[data-table=compare]");
+        await Assertions.Expect(page.Locator("[data-regression]")).ToHaveAttributeAsync("data-regression", "true");
+        var p95 = compare.Locator("tr", new LocatorLocatorOptions { HasTextString = "Init p95" }).Locator("td");
+        await Assertions.Expect(p95.Nth(1)).ToHaveTextAsync($"{LowerPercentile(v1, 0.95)} ms");
+        await Assertions.Expect(p95.Nth(2)).ToHaveTextAsync($"{LowerPercentile(v2, 0.95)} ms");
+        await Assertions.Expect(p95.Nth(4)).ToContainTextAsync("Mann-Whitney U, p");
+        await compare.ScrollIntoViewIfNeededAsync();
+        await Screenshots.SaveAsync(page, "coldstarts-compare", output);
+    }
+
+    /// <summary>PostgreSQL's percentile_disc: the smallest value whose cumulative share reaches <paramref name="p"/>.</summary>
+    private static int LowerPercentile(List<int> sorted, double p) => sorted[Math.Max(0, (int)Math.Ceiling(p * sorted.Count) - 1)];
+}
