@@ -19,6 +19,8 @@ public sealed class FunctionMetrics
     public static IReadOnlyList<double> InvokeBucketBoundaries => InvokeBuckets;
 
     private static readonly double[] InitBuckets = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+    /// <summary>The bucket boundaries of faas_init_duration_seconds, in seconds: the cold-starts API's init histogram uses the same.</summary>
+    public static IReadOnlyList<double> InitBucketBoundaries => InitBuckets;
 
     private readonly Counter _invocations;
     private readonly Counter _errors;

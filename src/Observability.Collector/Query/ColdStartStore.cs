@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using NpgsqlTypes;
 using Observability.Collector.Analysis;
+using Observability.Collector.Metrics;
 
 namespace Observability.Collector.Query;
 
@@ -16,6 +17,9 @@ public sealed record ApiFirstInvocation(double? ColdMedianMs, double? WarmMedian
 
 /// <summary>What cold starts cost the tail: of the requests at or above the p99, the share that were cold, and the p99 without them.</summary>
 public sealed record ApiTailCost(double? P99Ms, double RequestsAtOrAboveP99, double? ColdShareAtOrAboveP99, double? P99WithoutColdMs);
+
+/// <summary>A bucket of the init-duration histogram: the init spans above the previous bucket's bound and at most <see cref="LeMs"/> (null: above the last bound), by adjusted count.</summary>
+public sealed record ApiHistogramBucket(double? LeMs, double Count);
 
 public sealed record ApiColdStartPoint(DateTime Start, double Invocations, double ColdStarts, double? ColdStartRate, double? InitP95Ms, double? LatencyP95Ms);
 
@@ -33,6 +37,7 @@ public sealed record ApiColdStarts(
     double PingColdStarts,
     double Records,
     ApiPercentiles InitMs,
+    IReadOnlyList<ApiHistogramBucket> InitHistogram,
     IReadOnlyList<ApiPhase> Phases,
     ApiFirstInvocation FirstInvocation,
     ApiTailCost Tail,
@@ -97,6 +102,16 @@ public sealed class ColdStartStore([FromKeyedServices(QueryDatabase.Key)] Npgsql
               FROM spans s WHERE {Invocations} AND s.coldstart_phase IS NOT NULL) x
         GROUP BY phase
         """;
+
+    // The bucket of an init span is the number of bounds below its duration: le semantics, as Prometheus's histogram
+    // (a duration equal to a bound falls in that bound's bucket). Compared in whole nanoseconds, as stored.
+    private const string InitHistogramSql = $"""
+        SELECT (SELECT count(*) FROM unnest($5::bigint[]) AS bound WHERE bound < s.duration_ns)::int, sum(s.adjusted_count)
+        FROM spans s WHERE {Invocations} AND s.coldstart_phase = 'init'
+        GROUP BY 1
+        """;
+
+    private static readonly long[] InitBoundsNs = [.. FunctionMetrics.InitBucketBoundaries.Select(b => (long)Math.Round(b * 1e9))];
 
     private const string ProfileSql = $"""
         SELECT s.attributes::text FROM spans s WHERE {Invocations} AND s.name = 'faas.coldstart' AND s.parent_span_id IS NULL
@@ -197,6 +212,17 @@ public sealed class ColdStartStore([FromKeyedServices(QueryDatabase.Key)] Npgsql
             }
         }
 
+        var histogram = new double[InitBoundsNs.Length + 1];
+        await using (var cmd = Command(conn, InitHistogramSql, name, version, start, end))
+        {
+            cmd.Parameters.Add(new NpgsqlParameter { Value = InitBoundsNs, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                histogram[reader.GetInt32(0)] = reader.GetDouble(1);
+            }
+        }
+
         var init = phases.GetValueOrDefault("init");
         return new ApiColdStarts(
             name,
@@ -209,6 +235,7 @@ public sealed class ColdStartStore([FromKeyedServices(QueryDatabase.Key)] Npgsql
             ping,
             init.Count,
             new ApiPercentiles(init.P50, init.P95, init.P99),
+            [.. histogram.Select((count, i) => new ApiHistogramBucket(i < InitBoundsNs.Length ? InitBoundsNs[i] / 1e6 : null, count))],
             [.. Phases.Where(phases.ContainsKey).Select(p => new ApiPhase(p, phases[p].Count, phases[p].P50))],
             new ApiFirstInvocation(coldMedian, warmMedian, coldMedian - warmMedian),
             new ApiTailCost(p99, above, FunctionOverviewStore.Ratio(aboveCold, above), warmP99),

@@ -74,6 +74,8 @@ public sealed class ColdStartApiTests(PostgresDatabase database) : IClassFixture
             Assert.Equal(Percentile(colds.Select(c => c.Init), p), init.GetProperty(name).GetDouble(), 1e-6);
         }
 
+        Assert.Equal(colds.Count, item.GetProperty("initHistogram").EnumerateArray().Sum(b => b.GetProperty("count").GetDouble()));
+
         // Phase medians, each over the records that have the phase.
         var phases = item.GetProperty("phases").EnumerateArray().ToDictionary(p => p.GetProperty("phase").GetString()!);
         Assert.Equal(["spawn", "init", "runtime_start", "app_init", "first_request"], phases.Keys.ToArray());
@@ -137,6 +139,57 @@ public sealed class ColdStartApiTests(PostgresDatabase database) : IClassFixture
             var inits = colds.Where(c => c.Minute / 15 == b).Select(c => c.Init).ToList();
             Assert.Equal(Percentile(inits, 0.95), point.GetProperty("initP95Ms").GetDouble(), 1e-6);
         }
+    }
+
+    [Fact]
+    public async Task The_init_histogram_counts_init_durations_in_the_init_metrics_buckets_by_adjusted_count()
+    {
+        var t0 = Minute(DateTime.UtcNow.AddMinutes(-50));
+
+        // Init durations: below the first bound, on bounds (a duration equal to a bound belongs to it, as with
+        // Prometheus's le), just above bounds, past the last bound, and a record standing for 3.
+        var inits = new (double Ms, double Weight)[] { (8, 1), (10, 1), (10.5, 1), (300, 1), (500, 1), (500.5, 3), (2600, 1), (30_000, 1), (31_000, 1) };
+        var spans = new List<Span>();
+        for (var i = 0; i < inits.Length; i++)
+        {
+            var invocation = Invocation(t0.AddMinutes(i), inits[i].Ms + 50, cold: true);
+            var record = ColdStartRecord(invocation, 5, inits[i].Ms, null, 20);
+            if (inits[i].Weight != 1)
+            {
+                record.Single(s => s.Name == "coldstart.init").Attributes.Add(new OpenTelemetry.Proto.Common.V1.KeyValue
+                {
+                    Key = "obs.sampling.adjusted_count",
+                    Value = new OpenTelemetry.Proto.Common.V1.AnyValue { DoubleValue = inits[i].Weight },
+                });
+            }
+
+            spans.Add(invocation);
+            spans.AddRange(record);
+        }
+
+        var before = Invocation(t0.AddMinutes(-5), 120, cold: true); // out of the range: in no bucket
+        spans.Add(before);
+        spans.AddRange(ColdStartRecord(before, 5, 100, null, 20));
+        await IngestAsync(Export("cs-hist", "1", [.. spans]));
+
+        var page = await _collector.Query.GetFromJsonAsync<JsonElement>($"/api/v1/coldstarts?function=cs-hist&start={Iso(t0)}&end={Iso(t0.AddHours(1))}");
+        var buckets = Assert.Single(page.GetProperty("items").EnumerateArray()).GetProperty("initHistogram").EnumerateArray().ToList();
+
+        // The bounds of faas_init_duration_seconds, as docs/collector.md gives them, in milliseconds; then one bucket above the last.
+        double[] bounds = [10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000];
+        Assert.Equal(bounds.Length + 1, buckets.Count);
+        for (var b = 0; b <= bounds.Length; b++)
+        {
+            var lower = b == 0 ? double.NegativeInfinity : bounds[b - 1];
+            var upper = b == bounds.Length ? double.PositiveInfinity : bounds[b];
+            // The last bucket has no bound: its leMs is left out, like every null of the API.
+            Assert.Equal(b == bounds.Length ? null : (double?)bounds[b], buckets[b].TryGetProperty("leMs", out var le) ? le.GetDouble() : null);
+            Assert.Equal(inits.Where(x => x.Ms > lower && x.Ms <= upper).Sum(x => x.Weight), buckets[b].GetProperty("count").GetDouble());
+        }
+
+        // The same by hand: 8 and 10 ≤ 10; 10.5 ≤ 25; 300 and 500 ≤ 500; 500.5 (standing for 3) ≤ 1000; 2600 ≤ 5000;
+        // 30000 ≤ 30000; 31000 above; the record before the range (100 ms) in none.
+        Assert.Equal([2.0, 1, 0, 0, 0, 2, 3, 0, 1, 0, 1, 1], buckets.Select(b => b.GetProperty("count").GetDouble()).ToArray());
     }
 
     [Fact]
