@@ -68,6 +68,37 @@ public sealed class ColdStartsPageTests(WebUiFixture fixture, ITestOutputHelper 
         await Screenshots.SaveAsync(page, "coldstarts-compare", output);
     }
 
+    [Fact]
+    public async Task The_init_duration_distribution_shows_each_versions_cold_starts_per_bucket()
+    {
+        var page = await fixture.NewPageAsync();
+        await page.GotoAsync($"{fixture.BaseUrl}/ui/coldstarts?function={SeededData.Checkout}&range=6h");
+
+        // The bounds of faas_init_duration_seconds (docs/collector.md), a bucket each, and one above the last.
+        int[] bounds = [10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000];
+        string[] labels = ["≤10 ms", "≤25 ms", "≤50 ms", "≤100 ms", "≤250 ms", "≤500 ms", "≤1 s", "≤2.5 s", "≤5 s", "≤10 s", "≤30 s", ">30 s"];
+        foreach (var version in new[] { "1", "2" })
+        {
+            var init = fixture.Data.InitMs[(SeededData.Checkout, version)];
+            var columns = page.Locator($"figure.hist[data-version='{version}'] .hist-col");
+            await Assertions.Expect(columns).ToHaveCountAsync(bounds.Length + 1);
+            await Assertions.Expect(columns.Locator(".hist-label")).ToHaveTextAsync(labels);
+            var counts = Enumerable.Range(0, bounds.Length + 1)
+                .Select(b => init.Count(ms => (b == 0 || ms > bounds[b - 1]) && (b == bounds.Length || ms <= bounds[b]))).ToList();
+            Assert.Equal(init.Count, counts.Sum());
+            await Assertions.Expect(columns.Locator(".hist-count")).ToHaveTextAsync(counts.Select(c => c == 0 ? string.Empty : c.ToString(CultureInfo.InvariantCulture)).ToArray());
+            await Assertions.Expect(page.Locator($"figure.hist[data-version='{version}'] figcaption")).ToHaveTextAsync($"v{version} · {init.Count} cold starts");
+
+            // The tallest bar is the bucket with the most cold starts; an empty bucket has no bar.
+            var heights = await columns.Locator(".hist-bar").EvaluateAllAsync<double[]>("bars => bars.map(b => b.getBoundingClientRect().height)");
+            Assert.Equal(counts.IndexOf(counts.Max()), Array.IndexOf(heights, heights.Max()));
+            Assert.All(counts.Select((c, i) => (c, i)).Where(x => x.c == 0), x => Assert.Equal(0, heights[x.i]));
+        }
+
+        await page.Locator("figure.hist").First.ScrollIntoViewIfNeededAsync();
+        await Screenshots.SaveAsync(page, "coldstarts-distribution", output);
+    }
+
     /// <summary>PostgreSQL's percentile_disc: the smallest value whose cumulative share reaches <paramref name="p"/>.</summary>
     private static int LowerPercentile(List<int> sorted, double p) => sorted[Math.Max(0, (int)Math.Ceiling(p * sorted.Count) - 1)];
 }

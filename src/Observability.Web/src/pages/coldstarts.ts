@@ -9,10 +9,12 @@ import { rangeOf, rangePicker } from "./functions";
 interface Percentiles { p50?: number | null; p95?: number | null; p99?: number | null }
 interface Phase { phase: string; count: number; medianMs?: number | null }
 interface Point { start: string; invocations: number; coldStarts: number; coldStartRate?: number | null; initP95Ms?: number | null; latencyP95Ms?: number | null }
+/** A bucket of init durations: above the previous bucket's leMs and at most its own; no leMs: above the last bound (30 s). */
+interface HistogramBucket { leMs?: number | null; count: number }
 interface ProfileItem { name: string; coldStarts: number; totalMs: number; meanMs: number }
 interface ColdStarts {
   name: string; version: string; start: string; end: string; invocations: number; coldStarts: number; coldStartRate?: number | null;
-  pingColdStarts: number; records: number; initMs: Percentiles; phases: Phase[];
+  pingColdStarts: number; records: number; initMs: Percentiles; initHistogram: HistogramBucket[]; phases: Phase[];
   firstInvocation: { coldMedianMs?: number | null; warmMedianMs?: number | null; extraMs?: number | null };
   tail: { p99Ms?: number | null; requestsAtOrAboveP99: number; coldShareAtOrAboveP99?: number | null; p99WithoutColdMs?: number | null };
   startupProfile: { records: number; profiled: number; assembliesLoaded?: number | null; jitMethods?: number | null; jitMs?: number | null;
@@ -93,7 +95,8 @@ function view(fn: string, versions: ColdStarts[], d: ColdStarts | undefined, com
           { label: "p95 init", values: points.map(p => p.initP95Ms ?? null), color: palette[1], scale: "ms", format: v => fmt.duration(v), dash: [6, 3] },
         ])),
         phases(versions, d)),
-      h("div", { class: "two-col" }, distribution(versions, d), tail(d)));
+      h("div", { class: "two-col" }, distribution(versions, d), tail(d)),
+      histograms(versions, d));
   }
   if (compare) content.push(comparison(compare));
   content.push(profile(d));
@@ -153,6 +156,42 @@ function distribution(versions: ColdStarts[], selected: ColdStarts): HTMLElement
         h("span", { class: "spread-text" }, `${fmt.duration(v.initMs.p50)} · ${fmt.duration(v.initMs.p95)} · ${fmt.duration(v.initMs.p99)}`)))),
       h("div", { class: "spread-axis" }, h("span", null, "0"), h("span", null, fmt.duration(max / 2)), h("span", null, fmt.duration(max))),
       h("div", { class: "spread-legend" }, [["p50", "#1d4ed8"], ["p95", "#d97706"], ["p99", "#dc2626"]].map(([label, color]) => h("span", null, h("i", { style: `background:${color}` }), label))),
+    ]);
+}
+
+// The tallest bar of a histogram, in pixels (the column adds the count above and the bound below).
+const BAR_PX = 110;
+
+/** A bucket's bound as a short axis label: 10 ms, 2.5 s. */
+const bound = (ms: number) => ms < 1000 ? `${ms} ms` : `${ms / 1000} s`;
+
+/**
+ * The init-duration distribution, one bar chart per version, in the buckets of faas_init_duration_seconds (the
+ * same in Grafana's heatmap). Every bucket is drawn so versions line up; each chart's bars are scaled to its own
+ * tallest, so a version with few cold starts still shows its shape; the counts are written on the bars.
+ */
+function histograms(versions: ColdStarts[], selected: ColdStarts): HTMLElement {
+  const rows = versions.filter(v => v.initHistogram.some(b => b.count > 0));
+  return section("Init-duration distribution by version",
+    rows.length === 0 ? h("p", { class: "muted" }, "No init durations recorded.") : [
+      h("div", { class: "hists" }, rows.map(v => {
+        const max = Math.max(...v.initHistogram.map(b => b.count));
+        const total = v.initHistogram.reduce((a, b) => a + b.count, 0);
+        return h("figure", { class: "hist" + (v === selected ? " selected" : ""), "data-version": v.version },
+          h("figcaption", null, h("strong", null, `v${v.version}`), ` · ${fmt.count(total)} cold start${Math.round(total) === 1 ? "" : "s"}`),
+          h("div", { class: "hist-cols", role: "img", "aria-label": `v${v.version} init durations: ` + v.initHistogram.filter(b => b.count > 0)
+            .map(b => `${fmt.count(b.count)} ${b.leMs === null || b.leMs === undefined ? "above 30 s" : `up to ${bound(b.leMs)}`}`).join(", ") },
+          v.initHistogram.map((b, i) => {
+            const label = b.leMs === null || b.leMs === undefined ? `>${bound(v.initHistogram[i - 1]?.leMs ?? 0)}` : `≤${bound(b.leMs)}`;
+            const from = i === 0 ? "0" : bound(v.initHistogram[i - 1].leMs ?? 0);
+            return h("div", { class: "hist-col", "data-count": String(b.count), "data-le": b.leMs === null || b.leMs === undefined ? "+Inf" : String(b.leMs),
+              title: `${b.leMs === null || b.leMs === undefined ? `above ${from}` : `${from} – ${bound(b.leMs)}`}: ${fmt.count(b.count)}` },
+              h("span", { class: "hist-count" }, b.count > 0 ? fmt.count(b.count) : ""),
+              h("span", { class: "hist-bar", style: `height:${(b.count > 0 ? Math.max(2, BAR_PX * b.count / max) : 0).toFixed(1)}px` }),
+              h("span", { class: "hist-label" }, label));
+          })));
+      })),
+      h("p", { class: "hint" }, "Cold starts per init-duration bucket, the buckets of the faas_init_duration_seconds metric; each chart is scaled to its tallest bar."),
     ]);
 }
 
