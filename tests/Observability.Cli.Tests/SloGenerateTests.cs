@@ -1,3 +1,4 @@
+using Observability.Testing;
 using System.Globalization;
 using System.Text.Json;
 
@@ -9,11 +10,11 @@ public sealed class SloGenerateTests
     [Fact]
     public async Task Check_passes_on_the_committed_rules()
     {
-        var result = await SloCli.RunAsync(SloCli.RepositoryRoot, null, "slo", "generate", "--check", "--json");
+        var result = await ObsCli.RunInAsync(RepositoryFiles.Root, null, "slo", "generate", "--check", "--json");
 
         Assert.True(result.ExitCode == 0, result.ToString());
         var files = Changes(result);
-        var specs = Directory.EnumerateFiles(Path.Combine(SloCli.RepositoryRoot, "dashboards", "slo"), "*.yaml").Count();
+        var specs = Directory.EnumerateFiles(Path.Combine(RepositoryFiles.Root, "dashboards", "slo"), "*.yaml").Count();
         Assert.Equal(specs, files.Count);
         Assert.All(files, f => Assert.Equal("unchanged", f.Change));
     }
@@ -21,12 +22,12 @@ public sealed class SloGenerateTests
     [Fact]
     public async Task Check_fails_after_a_spec_changes_and_generate_brings_the_rules_in_line()
     {
-        using var scratch = SloCli.CopyDashboards();
+        using var scratch = new ScratchDashboards();
         var spec = Path.Combine(scratch.Specs, "hello-availability.yaml");
         await File.WriteAllTextAsync(spec, (await File.ReadAllTextAsync(spec)).Replace("objective: 99.9", "objective: 99.5", StringComparison.Ordinal));
         var handWritten = await File.ReadAllTextAsync(Path.Combine(scratch.Rules, "coldstarts.yml"));
 
-        var check = await SloCli.RunAsync(scratch.Root, null, "slo", "generate", "--check", "--json", "--specs", scratch.Specs, "--output", scratch.Rules);
+        var check = await ObsCli.RunInAsync(scratch.Root, null, "slo", "generate", "--check", "--json", "--specs", scratch.Specs, "--output", scratch.Rules);
 
         Assert.True(check.ExitCode == 1, check.ToString());
         var changed = Changes(check).Where(c => c.Change != "unchanged").ToList();
@@ -34,9 +35,9 @@ public sealed class SloGenerateTests
         Assert.Equal(("slo-hello-availability.yml", "changed"), (only.File, only.Change));
         Assert.StartsWith("line ", only.Detail, StringComparison.Ordinal);
 
-        var generate = await SloCli.RunAsync(scratch.Root, null, "slo", "generate", "--specs", scratch.Specs, "--output", scratch.Rules);
+        var generate = await ObsCli.RunInAsync(scratch.Root, null, "slo", "generate", "--specs", scratch.Specs, "--output", scratch.Rules);
         Assert.True(generate.ExitCode == 0, generate.ToString());
-        var again = await SloCli.RunAsync(scratch.Root, null, "slo", "generate", "--check", "--specs", scratch.Specs, "--output", scratch.Rules);
+        var again = await ObsCli.RunInAsync(scratch.Root, null, "slo", "generate", "--check", "--specs", scratch.Specs, "--output", scratch.Rules);
         Assert.True(again.ExitCode == 0, again.ToString());
 
         // The new budget is 1 - 99.5% of invocations; hand-written rules beside the generated ones are left alone.
@@ -49,14 +50,14 @@ public sealed class SloGenerateTests
     [Fact]
     public async Task A_rules_file_no_spec_generates_fails_the_check_and_generate_deletes_it()
     {
-        using var scratch = SloCli.CopyDashboards();
+        using var scratch = new ScratchDashboards();
         File.Delete(Path.Combine(scratch.Specs, "node-hello-availability.yaml"));
 
-        var check = await SloCli.RunAsync(scratch.Root, null, "slo", "generate", "--check", "--json", "--specs", scratch.Specs, "--output", scratch.Rules);
+        var check = await ObsCli.RunInAsync(scratch.Root, null, "slo", "generate", "--check", "--json", "--specs", scratch.Specs, "--output", scratch.Rules);
 
         Assert.True(check.ExitCode == 1, check.ToString());
         Assert.Contains(Changes(check), c => c is { File: "slo-node-hello-availability.yml", Change: "stale" });
-        var generate = await SloCli.RunAsync(scratch.Root, null, "slo", "generate", "--specs", scratch.Specs, "--output", scratch.Rules);
+        var generate = await ObsCli.RunInAsync(scratch.Root, null, "slo", "generate", "--specs", scratch.Specs, "--output", scratch.Rules);
         Assert.True(generate.ExitCode == 0, generate.ToString());
         Assert.False(File.Exists(Path.Combine(scratch.Rules, "slo-node-hello-availability.yml")));
         Assert.True(File.Exists(Path.Combine(scratch.Rules, "suite-health.yml")));
@@ -65,10 +66,10 @@ public sealed class SloGenerateTests
     [Fact]
     public async Task The_rules_of_a_7_day_spec_use_its_window_and_budget()
     {
-        using var scratch = SloCli.CopyDashboards();
+        using var scratch = new ScratchDashboards();
         await File.WriteAllTextAsync(Path.Combine(scratch.Specs, "weekly.yaml"), "name: weekly\nfunction: checkout\nobjective: 99\nwindow: 7d\nsli: availability\n");
 
-        var generate = await SloCli.RunAsync(scratch.Root, null, "slo", "generate", "--specs", scratch.Specs, "--output", scratch.Rules);
+        var generate = await ObsCli.RunInAsync(scratch.Root, null, "slo", "generate", "--specs", scratch.Specs, "--output", scratch.Rules);
 
         Assert.True(generate.ExitCode == 0, generate.ToString());
         var rules = await File.ReadAllTextAsync(Path.Combine(scratch.Rules, "slo-weekly.yml"));
@@ -84,9 +85,9 @@ public sealed class SloGenerateTests
     public async Task A_whole_second_threshold_counts_buckets_written_le_1_and_le_1_0()
     {
         // prometheus-net writes le="1"; an OpenMetrics scrape or Prometheus 3 writes le="1.0". The rule must read both.
-        using var scratch = SloCli.CopyDashboards();
+        using var scratch = new ScratchDashboards();
         await File.WriteAllTextAsync(Path.Combine(scratch.Specs, "whole.yaml"), "name: whole\nfunction: f\nobjective: 99\nwindow: 7d\nsli: latency\nthreshold: 1\n");
-        var generate = await SloCli.RunAsync(scratch.Root, null, "slo", "generate", "--specs", scratch.Specs, "--output", scratch.Rules);
+        var generate = await ObsCli.RunInAsync(scratch.Root, null, "slo", "generate", "--specs", scratch.Specs, "--output", scratch.Rules);
         Assert.True(generate.ExitCode == 0, generate.ToString());
 
         // Version a: 30 of 40 invocations a minute within 1 s (le="1"); version b: 10 of 20 (le="1.0").
@@ -110,7 +111,7 @@ public sealed class SloGenerateTests
                 - {labels: '{slo="whole", function="f", sli="latency"}', value: {{expected}}}
             """);
 
-        var promtool = await SloCli.RunToolAsync("promtool", scratch.Root, "test", "rules", test);
+        var promtool = await ToolProcess.RunAsync("promtool", ["test", "rules", test], scratch.Root);
 
         Assert.True(promtool.ExitCode == 0, promtool.ToString());
     }
@@ -118,7 +119,7 @@ public sealed class SloGenerateTests
     [Fact]
     public async Task Invalid_specs_are_refused_with_every_problem_naming_its_file_and_field()
     {
-        using var scratch = SloCli.CopyDashboards();
+        using var scratch = new ScratchDashboards();
         await File.WriteAllTextAsync(Path.Combine(scratch.Specs, "slow.yaml"), "name: slow\nfunction: hello\nobjective: 99\nsli: latency\nthreshold: 0.3\n");
         await File.WriteAllTextAsync(Path.Combine(scratch.Specs, "fortnight.yaml"), "name: fortnight\nfunction: hello\nobjective: 99\nwindow: 14d\nsli: availability\n");
         await File.WriteAllTextAsync(Path.Combine(scratch.Specs, "typo.yaml"), "name: typo\nfunction: hello\nobjectve: 99\nsli: availability\n");
@@ -126,7 +127,7 @@ public sealed class SloGenerateTests
         await File.WriteAllTextAsync(Path.Combine(scratch.Specs, "again.yaml"), "name: hello-latency\nfunction: hello\nobjective: 99\nsli: availability\n");
         var before = Directory.EnumerateFiles(scratch.Rules).ToDictionary(f => f, File.ReadAllText);
 
-        var result = await SloCli.RunAsync(scratch.Root, null, "slo", "generate", "--specs", scratch.Specs, "--output", scratch.Rules);
+        var result = await ObsCli.RunInAsync(scratch.Root, null, "slo", "generate", "--specs", scratch.Specs, "--output", scratch.Rules);
 
         Assert.True(result.ExitCode == 2, result.ToString());
         var errors = result.Stderr;
@@ -142,7 +143,7 @@ public sealed class SloGenerateTests
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    private static List<FileChange> Changes(CliResult result) => JsonSerializer.Deserialize<List<FileChange>>(result.Stdout, Json)!;
+    private static List<FileChange> Changes(ToolResult result) => JsonSerializer.Deserialize<List<FileChange>>(result.Stdout, Json)!;
 
     private sealed record FileChange(string File, string Change, string? Detail);
 }

@@ -105,7 +105,7 @@ public sealed class SloStatusTests(PostgresDatabase database) : IClassFixture<Po
     [Fact]
     public async Task Status_without_json_prints_a_table_row_per_slo()
     {
-        var result = await SloCli.RunAsync(_specs, null, "slo", "status", "--specs", _specs, "--collector", _collector.ApiEndpoint.ToString(), "--read-key", CollectorRunner.ReadKey);
+        var result = await ObsCli.RunInAsync(_specs, null, "slo", "status", "--specs", _specs, "--collector", _collector.ApiEndpoint.ToString(), "--read-key", CollectorRunner.ReadKey);
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("checkout-availability", result.Stdout, StringComparison.Ordinal);
@@ -145,7 +145,7 @@ public sealed class SloStatusTests(PostgresDatabase database) : IClassFixture<Po
     public async Task An_unreachable_collector_says_so()
     {
         var closed = LocalPort();
-        var result = await SloCli.RunAsync(_specs, new Dictionary<string, string> { ["OBS_COLLECTOR_URL"] = $"http://127.0.0.1:{closed}", ["OBS_READ_KEY"] = CollectorRunner.ReadKey }, "slo", "status", "--specs", _specs);
+        var result = await ObsCli.RunInAsync(_specs, new Dictionary<string, string> { ["OBS_COLLECTOR_URL"] = $"http://127.0.0.1:{closed}", ["OBS_READ_KEY"] = CollectorRunner.ReadKey }, "slo", "status", "--specs", _specs);
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains($"cannot reach the collector at http://127.0.0.1:{closed}/", result.Stderr, StringComparison.Ordinal);
@@ -198,8 +198,8 @@ public sealed class SloStatusTests(PostgresDatabase database) : IClassFixture<Po
         Assert.InRange(earliest, _at - Sent.Where(i => i.Counted).Max(i => i.Age) - TimeSpan.FromSeconds(1), _at - Sent.Where(i => i.Counted).Max(i => i.Age) + TimeSpan.FromSeconds(1));
     }
 
-    private Task<CliResult> Status(params string[] arguments) =>
-        SloCli.RunAsync(_specs, null, ["slo", "status", "--json", "--specs", _specs, "--collector", _collector.ApiEndpoint.ToString(), "--at", _at.ToString("O", CultureInfo.InvariantCulture), .. arguments]);
+    private Task<ToolResult> Status(params string[] arguments) =>
+        ObsCli.RunInAsync(_specs, null, ["slo", "status", "--json", "--specs", _specs, "--collector", _collector.ApiEndpoint.ToString(), "--at", _at.ToString("O", CultureInfo.InvariantCulture), .. arguments]);
 
     private Span ToSpan(Invocation invocation)
     {

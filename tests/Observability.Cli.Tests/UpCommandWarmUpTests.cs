@@ -76,18 +76,5 @@ public sealed class UpCommandWarmUpTests
         }
     }
 
-    private static string Obs
-    {
-        get
-        {
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Observability.sln")))
-            {
-                dir = dir.Parent;
-            }
-
-            var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
-            return Path.Combine(dir!.FullName, "src", "Observability.Cli", "bin", configuration, "net10.0", "obs.dll");
-        }
-    }
+    private static string Obs => RepositoryFiles.Built("src", "Observability.Cli", "obs.dll");
 }

@@ -1,3 +1,4 @@
+using Observability.Testing;
 using System.Text.Json;
 using System.Xml.Linq;
 
@@ -18,7 +19,7 @@ public sealed class WarmUpSimulateTests : IDisposable
             "f,2026-03-02T00:00:00Z\nf,2026-03-02T00:05:00Z\nf,2026-03-02T00:30:00Z\n" +
             "g,2026-03-02T00:00:00Z\ng,2026-03-02T00:40:00Z\n");
 
-        var run = await WarmUpCliRunner.RunAsync("warmup", "simulate", "--trace", trace, "--keep-alive", "10m", "--margin", "30s", "--fixed-interval", "5m", "--json");
+        var run = await ObsCli.RunAsync("warmup", "simulate", "--trace", trace, "--keep-alive", "10m", "--margin", "30s", "--fixed-interval", "5m", "--json");
 
         Assert.True(run.ExitCode == 0, run.Stderr);
         var policies = Policies(run.Stdout);
@@ -53,7 +54,7 @@ public sealed class WarmUpSimulateTests : IDisposable
     [Fact]
     public async Task Simulate_Json_HasTheTraceTheSettingsAndOneEntryPerPolicyInOrder()
     {
-        var run = await WarmUpCliRunner.RunAsync("warmup", "simulate", "--synthetic-functions", "30", "--days", "1", "--seed", "4",
+        var run = await ObsCli.RunAsync("warmup", "simulate", "--synthetic-functions", "30", "--days", "1", "--seed", "4",
             "--policy", "histogram", "--policy", "none", "--keep-alive", "1m", "--budget-per-hour", "20", "--json");
 
         Assert.True(run.ExitCode == 0, run.Stderr);
@@ -84,7 +85,7 @@ public sealed class WarmUpSimulateTests : IDisposable
         var day1 = Write("invocations_per_function_md.anon.d01.csv", AzureHeader() + AzureRow(minute: 1));
         var day2 = Write("invocations_per_function_md.anon.d02.csv", AzureHeader() + AzureRow(minute: 1));
 
-        var run = await WarmUpCliRunner.RunAsync("warmup", "simulate", "--trace", day1, day2, "--policy", "none", "--policy", "idle", "--keep-alive", "10m", "--margin", "30s", "--json");
+        var run = await ObsCli.RunAsync("warmup", "simulate", "--trace", day1, day2, "--policy", "none", "--policy", "idle", "--keep-alive", "10m", "--margin", "30s", "--json");
 
         Assert.True(run.ExitCode == 0, run.Stderr);
         var policies = Policies(run.Stdout);
@@ -103,7 +104,7 @@ public sealed class WarmUpSimulateTests : IDisposable
     {
         var missing = Path.Combine(_dir, "no-such-trace.csv");
 
-        var run = await WarmUpCliRunner.RunAsync("warmup", "simulate", "--trace", missing);
+        var run = await ObsCli.RunAsync("warmup", "simulate", "--trace", missing);
 
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("no-such-trace.csv", run.Stderr, StringComparison.Ordinal);
@@ -115,7 +116,7 @@ public sealed class WarmUpSimulateTests : IDisposable
     {
         var bad = Write("bad.csv", "f,2026-03-02T00:00:00Z\nf,not-a-time\n");
 
-        var run = await WarmUpCliRunner.RunAsync("warmup", "simulate", "--trace", bad);
+        var run = await ObsCli.RunAsync("warmup", "simulate", "--trace", bad);
 
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("line 2", run.Stderr, StringComparison.Ordinal);
@@ -126,7 +127,7 @@ public sealed class WarmUpSimulateTests : IDisposable
     {
         var chart = Path.Combine(_dir, "chart.svg");
 
-        var run = await WarmUpCliRunner.RunAsync("warmup", "simulate", "--synthetic-functions", "20", "--days", "1", "--chart", chart);
+        var run = await ObsCli.RunAsync("warmup", "simulate", "--synthetic-functions", "20", "--days", "1", "--chart", chart);
 
         Assert.True(run.ExitCode == 0, run.Stderr);
         var svg = XDocument.Load(chart);
@@ -141,8 +142,8 @@ public sealed class WarmUpSimulateTests : IDisposable
     {
         var path = Path.Combine(_dir, "synthetic.csv");
 
-        var generated = await WarmUpCliRunner.RunAsync("warmup", "generate-trace", "--functions", "25", "--days", "1", "--seed", "8", "--output", path);
-        var fromFile = await WarmUpCliRunner.RunAsync("warmup", "simulate", "--trace", path, "--policy", "none", "--json");
+        var generated = await ObsCli.RunAsync("warmup", "generate-trace", "--functions", "25", "--days", "1", "--seed", "8", "--output", path);
+        var fromFile = await ObsCli.RunAsync("warmup", "simulate", "--trace", path, "--policy", "none", "--json");
 
         Assert.True(generated.ExitCode == 0, generated.Stderr);
         Assert.True(fromFile.ExitCode == 0, fromFile.Stderr);

@@ -3,7 +3,7 @@ namespace Observability.Dashboards.Tests;
 /// <summary>dashboards/alertmanager/alertmanager.yml, checked and routed by amtool: pages and tickets reach different receivers.</summary>
 public sealed class AlertmanagerTests
 {
-    private static string Config => RulesTools.Dashboards("alertmanager", "alertmanager.yml");
+    private static string Config => DashboardFiles.Of("alertmanager", "alertmanager.yml");
 
     [Fact]
     public async Task Config_passes_amtool_check_config()

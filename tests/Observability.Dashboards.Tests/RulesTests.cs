@@ -9,15 +9,15 @@ namespace Observability.Dashboards.Tests;
 /// </summary>
 public sealed partial class RulesTests
 {
-    public static TheoryData<string> RuleFiles() => [.. Directory.EnumerateFiles(RulesTools.Dashboards("prometheus", "rules"), "*.yml").Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal)];
+    public static TheoryData<string> RuleFiles() => [.. Directory.EnumerateFiles(DashboardFiles.Of("prometheus", "rules"), "*.yml").Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal)];
 
-    public static TheoryData<string> TestFiles() => [.. Directory.EnumerateFiles(RulesTools.Dashboards("prometheus", "tests"), "*.yml").Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal)];
+    public static TheoryData<string> TestFiles() => [.. Directory.EnumerateFiles(DashboardFiles.Of("prometheus", "tests"), "*.yml").Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal)];
 
     [Theory]
     [MemberData(nameof(RuleFiles))]
     public async Task Rules_file_passes_promtool_check_rules(string file)
     {
-        var result = await RulesTools.RunAsync("promtool", "check", "rules", RulesTools.Dashboards("prometheus", "rules", file));
+        var result = await RulesTools.RunAsync("promtool", "check", "rules", DashboardFiles.Of("prometheus", "rules", file));
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("SUCCESS", result.Stdout, StringComparison.Ordinal);
     }
@@ -26,19 +26,19 @@ public sealed partial class RulesTests
     [MemberData(nameof(TestFiles))]
     public async Task Promtool_unit_tests_pass(string file)
     {
-        var result = await RulesTools.RunAsync("promtool", "test", "rules", RulesTools.Dashboards("prometheus", "tests", file));
+        var result = await RulesTools.RunAsync("promtool", "test", "rules", DashboardFiles.Of("prometheus", "tests", file));
         Assert.True(result.ExitCode == 0, result.ToString());
     }
 
     [Fact]
     public void Every_alert_has_a_unit_test_where_it_fires_and_one_where_it_stays_silent()
     {
-        var alerts = Directory.EnumerateFiles(RulesTools.Dashboards("prometheus", "rules"), "*.yml")
+        var alerts = Directory.EnumerateFiles(DashboardFiles.Of("prometheus", "rules"), "*.yml")
             .SelectMany(f => AlertName().Matches(File.ReadAllText(f)).Select(m => m.Groups[1].Value))
             .ToHashSet(StringComparer.Ordinal);
         var firing = new HashSet<string>(StringComparer.Ordinal);
         var silent = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var file in Directory.EnumerateFiles(RulesTools.Dashboards("prometheus", "tests"), "*.yml"))
+        foreach (var file in Directory.EnumerateFiles(DashboardFiles.Of("prometheus", "tests"), "*.yml"))
         {
             // Each alert_rule_test case starts at its eval_time; what follows up to the next one is its expectation.
             var cases = File.ReadAllText(file).Split("eval_time:");
@@ -63,8 +63,8 @@ public sealed partial class RulesTests
         var copy = Directory.CreateTempSubdirectory("obs-rules-");
         try
         {
-            CopyFolder(RulesTools.Dashboards("prometheus", "rules"), Path.Combine(copy.FullName, "rules"));
-            CopyFolder(RulesTools.Dashboards("prometheus", "tests"), Path.Combine(copy.FullName, "tests"));
+            CopyFolder(DashboardFiles.Of("prometheus", "rules"), Path.Combine(copy.FullName, "rules"));
+            CopyFolder(DashboardFiles.Of("prometheus", "tests"), Path.Combine(copy.FullName, "tests"));
             var rules = Path.Combine(copy.FullName, "rules", "slo-hello-availability.yml");
             var text = await File.ReadAllTextAsync(rules);
             Assert.Contains("< 2592000 / 14.4", text, StringComparison.Ordinal);
@@ -87,11 +87,11 @@ public sealed partial class RulesTests
         var copy = Directory.CreateTempSubdirectory("obs-prometheus-");
         try
         {
-            CopyFolder(RulesTools.Dashboards("prometheus", "rules"), Path.Combine(copy.FullName, "rules"));
+            CopyFolder(DashboardFiles.Of("prometheus", "rules"), Path.Combine(copy.FullName, "rules"));
             var key = Path.Combine(copy.FullName, "obs-metrics-key");
             await File.WriteAllTextAsync(key, "m_example");
             // promtool checks that the key file exists: point the example's path at one that does.
-            var config = (await File.ReadAllTextAsync(RulesTools.Dashboards("prometheus", "prometheus.yml")))
+            var config = (await File.ReadAllTextAsync(DashboardFiles.Of("prometheus", "prometheus.yml")))
                 .Replace("/etc/prometheus/obs-metrics-key", key, StringComparison.Ordinal);
             var path = Path.Combine(copy.FullName, "prometheus.yml");
             await File.WriteAllTextAsync(path, config);

@@ -54,11 +54,11 @@ internal sealed class SidecarRunner : IAsyncDisposable
     /// <param name="collector">Where spans go; null: an OTLP endpoint where nothing listens.</param>
     /// <param name="settings">More sidecar settings, as Key=value (e.g. "IdleTimeout=00:00:00.4", "FunctionEnvironment:INIT_DELAY_MS=300"); one starting with "--" is passed as it is (e.g. "--Logging:LogLevel:Default=Information").</param>
     public static Task<SidecarRunner> StartAsync(string name, CollectorRunner? collector, params string[] settings) =>
-        StartAsync(name, collector, ["dotnet", Built("samples", "HelloFunction", "HelloFunction.dll")], settings);
+        StartAsync(name, collector, ["dotnet", RepositoryFiles.Built("samples", "HelloFunction", "HelloFunction.dll")], settings);
 
     /// <summary>The sample gRPC function behind a sidecar speaking h2c.</summary>
     public static Task<SidecarRunner> StartGrpcAsync(string name, CollectorRunner collector, params string[] settings) =>
-        StartAsync(name, collector, ["dotnet", Built("samples", "GrpcFunction", "GrpcFunction.dll")], ["Http2=true", .. settings]);
+        StartAsync(name, collector, ["dotnet", RepositoryFiles.Built("samples", "GrpcFunction", "GrpcFunction.dll")], ["Http2=true", .. settings]);
 
     /// <summary>The Node.js sample function behind a sidecar.</summary>
     public static Task<SidecarRunner> StartNodeAsync(string name, CollectorRunner collector) =>
@@ -70,7 +70,7 @@ internal sealed class SidecarRunner : IAsyncDisposable
 
     /// <summary>The sample .NET function behind a sidecar on a given proxy port (a restarted sidecar keeps its port).</summary>
     public static Task<SidecarRunner> StartOnPortAsync(string name, int port, params string[] settings) =>
-        StartAsync(name, null, ["dotnet", Built("samples", "HelloFunction", "HelloFunction.dll")], settings, port: port);
+        StartAsync(name, null, ["dotnet", RepositoryFiles.Built("samples", "HelloFunction", "HelloFunction.dll")], settings, port: port);
 
     /// <summary>Attach mode: a sidecar in front of a function already running (or to come) on a port.</summary>
     public static Task<SidecarRunner> StartAttachedAsync(string name, CollectorRunner collector, int upstreamPort) =>
@@ -80,7 +80,7 @@ internal sealed class SidecarRunner : IAsyncDisposable
     public static Process StartFunction(string name, int port)
     {
         var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(Built("samples", "HelloFunction", "HelloFunction.dll"));
+        info.ArgumentList.Add(RepositoryFiles.Built("samples", "HelloFunction", "HelloFunction.dll"));
         info.Environment["PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         info.Environment["FUNCTION_NAME"] = name;
         var process = Process.Start(info)!;
@@ -143,19 +143,7 @@ internal sealed class SidecarRunner : IAsyncDisposable
         return runner;
     }
 
-    public static string RepositoryRoot
-    {
-        get
-        {
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Observability.sln")))
-            {
-                dir = dir.Parent;
-            }
-
-            return dir?.FullName ?? throw new InvalidOperationException("Observability.sln not found above the test folder");
-        }
-    }
+    public static string RepositoryRoot => RepositoryFiles.Root;
 
     /// <summary>
     /// obs-sidecar as OBS_SIDECAR names it (scripts/test.sh sets the natively compiled one, as it ships), or
@@ -164,14 +152,7 @@ internal sealed class SidecarRunner : IAsyncDisposable
     public static (string Program, string[] Prefix) Executable =>
         Environment.GetEnvironmentVariable("OBS_SIDECAR") is { Length: > 0 } path
             ? (path, [])
-            : ("dotnet", [Built("agents", "Observability.Sidecar.Cli", "obs-sidecar.dll")]);
-
-    /// <summary>A file built beside the tests, in the same configuration.</summary>
-    private static string Built(string folder, string project, string file)
-    {
-        var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
-        return Path.Combine(RepositoryRoot, folder, project, "bin", configuration, "net10.0", file);
-    }
+            : ("dotnet", [RepositoryFiles.Built("agents", "Observability.Sidecar.Cli", "obs-sidecar.dll")]);
 
     /// <summary>SIGKILL to the sidecar and its function, as an out-of-memory kill or a node failure would.</summary>
     public async Task KillAsync()

@@ -15,14 +15,14 @@ public sealed class AnalysisCommandsTests(SeededCollector seeded) : IClassFixtur
     [Fact]
     public async Task Functions_table_shows_each_version_with_its_invocations_errors_and_cold_starts()
     {
-        var result = await ObsProcess.RunAsync(["functions", .. Connection]);
+        var result = await ObsCli.RunAsync(["functions", .. Connection]);
 
         Assert.True(result.ExitCode == 0, result.ToString());
         var invocations = Invocations.Count;
         var errors = Invocations.Count(i => i.Error);
         var colds = Invocations.Count(i => i.Cold is not null);
         var row = Assert.Single(result.LinesWith(Function));
-        Assert.Contains(invocations.ToString(Invariant), ObsResult.Cells(row));
+        Assert.Contains(invocations.ToString(Invariant), ToolResult.Cells(row));
         Assert.Contains($"{errors} ({(100.0 * errors / invocations).ToString("0.##", Invariant)}%)", row, StringComparison.Ordinal);
         Assert.Contains($"{colds} ({(100.0 * colds / invocations).ToString("0.##", Invariant)}%)", row, StringComparison.Ordinal);
         Assert.Single(result.LinesWith("cli-payments"));
@@ -31,7 +31,7 @@ public sealed class AnalysisCommandsTests(SeededCollector seeded) : IClassFixtur
     [Fact]
     public async Task Functions_json_carries_the_collectors_numbers()
     {
-        var result = await ObsProcess.RunAsync(["functions", "--json", .. Connection]);
+        var result = await ObsCli.RunAsync(["functions", "--json", .. Connection]);
 
         Assert.True(result.ExitCode == 0, result.ToString());
         var fn = JsonDocument.Parse(result.Stdout).RootElement.GetProperty("items").EnumerateArray().Single(f => f.GetProperty("name").GetString() == Function);
@@ -44,30 +44,30 @@ public sealed class AnalysisCommandsTests(SeededCollector seeded) : IClassFixtur
     [Fact]
     public async Task Traces_search_finds_the_trace_by_service_errors_attribute_function_duration_and_operation()
     {
-        var result = await ObsProcess.RunAsync(["traces", "search", "--service", "cli-payments", "--errors", "--attr", "http.route=/card", .. Connection]);
+        var result = await ObsCli.RunAsync(["traces", "search", "--service", "cli-payments", "--errors", "--attr", "http.route=/card", .. Connection]);
 
         Assert.True(result.ExitCode == 0, result.ToString());
         var row = Assert.Single(result.LinesWith(seeded.TreeTraceId));
         Assert.Contains("cli-gateway: GET /checkout", row, StringComparison.Ordinal);
-        Assert.Contains(Tree.Count.ToString(Invariant), ObsResult.Cells(row));
+        Assert.Contains(Tree.Count.ToString(Invariant), ToolResult.Cells(row));
 
-        var json = await ObsProcess.RunAsync(["traces", "search", "--function", "cli-payments", "--min-duration", "100ms", "--json", .. Connection]);
+        var json = await ObsCli.RunAsync(["traces", "search", "--function", "cli-payments", "--min-duration", "100ms", "--json", .. Connection]);
         var trace = Assert.Single(JsonDocument.Parse(json.Stdout).RootElement.GetProperty("items").EnumerateArray());
         Assert.Equal(seeded.TreeTraceId, trace.GetProperty("traceId").GetString());
         Assert.Equal(Tree.Count, trace.GetProperty("spanCount").GetInt32());
         Assert.Equal(Tree.Count(s => s.Error), trace.GetProperty("errorCount").GetInt32());
         Assert.Equal((long)(Tree.Max(s => s.OffsetMs + s.Ms) * 1e6), trace.GetProperty("durationNanos").GetInt64());
 
-        var byOperation = await ObsProcess.RunAsync(["traces", "search", "--operation", "render receipt", "--json", .. Connection]);
+        var byOperation = await ObsCli.RunAsync(["traces", "search", "--operation", "render receipt", "--json", .. Connection]);
         Assert.Equal(seeded.TreeTraceId, Assert.Single(JsonDocument.Parse(byOperation.Stdout).RootElement.GetProperty("items").EnumerateArray()).GetProperty("traceId").GetString());
-        var limited = await ObsProcess.RunAsync(["traces", "search", "--function", Function, "--limit", "3", "--json", .. Connection]);
+        var limited = await ObsCli.RunAsync(["traces", "search", "--function", Function, "--limit", "3", "--json", .. Connection]);
         Assert.Equal(3, JsonDocument.Parse(limited.Stdout).RootElement.GetProperty("items").GetArrayLength());
     }
 
     [Fact]
     public async Task Traces_search_without_matches_says_what_to_do()
     {
-        var result = await ObsProcess.RunAsync(["traces", "search", "--service", "nobody-here", .. Connection]);
+        var result = await ObsCli.RunAsync(["traces", "search", "--service", "nobody-here", .. Connection]);
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("No traces match", result.Stdout, StringComparison.Ordinal);
@@ -77,7 +77,7 @@ public sealed class AnalysisCommandsTests(SeededCollector seeded) : IClassFixtur
     [Fact]
     public async Task Trace_shows_each_span_under_its_parent_with_a_bar_proportional_to_its_duration()
     {
-        var result = await ObsProcess.RunAsync(["trace", seeded.TreeTraceId, .. Connection]);
+        var result = await ObsCli.RunAsync(["trace", seeded.TreeTraceId, .. Connection]);
 
         Assert.True(result.ExitCode == 0, result.ToString());
         var lines = Tree.ToDictionary(s => s.Name, s => Assert.Single(result.LinesWith(s.Name + " ")));
@@ -113,7 +113,7 @@ public sealed class AnalysisCommandsTests(SeededCollector seeded) : IClassFixtur
     [Fact]
     public async Task Trace_json_gives_every_span_with_its_depth()
     {
-        var result = await ObsProcess.RunAsync(["trace", seeded.TreeTraceId, "--json", .. Connection]);
+        var result = await ObsCli.RunAsync(["trace", seeded.TreeTraceId, "--json", .. Connection]);
 
         Assert.True(result.ExitCode == 0, result.ToString());
         var spans = JsonDocument.Parse(result.Stdout).RootElement.GetProperty("spans").EnumerateArray().ToList();
@@ -130,7 +130,7 @@ public sealed class AnalysisCommandsTests(SeededCollector seeded) : IClassFixtur
     [Fact]
     public async Task Trace_that_the_collector_does_not_have_is_not_found_with_exit_code_1()
     {
-        var result = await ObsProcess.RunAsync(["trace", new string('a', 32), .. Connection]);
+        var result = await ObsCli.RunAsync(["trace", new string('a', 32), .. Connection]);
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("no trace " + new string('a', 32), result.Stderr, StringComparison.Ordinal);
@@ -140,12 +140,12 @@ public sealed class AnalysisCommandsTests(SeededCollector seeded) : IClassFixtur
     [Fact]
     public async Task Coldstarts_table_and_phase_chart_show_the_seeded_cold_starts()
     {
-        var result = await ObsProcess.RunAsync(["coldstarts", "--function", Function, .. Connection]);
+        var result = await ObsCli.RunAsync(["coldstarts", "--function", Function, .. Connection]);
 
         Assert.True(result.ExitCode == 0, result.ToString());
         var colds = Invocations.Where(i => i.Cold is not null).Select(i => i.Cold!).ToList();
         var row = Assert.Single(result.LinesWith("│ " + Function));
-        Assert.Contains(Invocations.Count.ToString(Invariant), ObsResult.Cells(row));
+        Assert.Contains(Invocations.Count.ToString(Invariant), ToolResult.Cells(row));
         Assert.Contains($"{(100.0 * colds.Count / Invocations.Count).ToString("0.##", Invariant)}%", row, StringComparison.Ordinal);
         Assert.Contains($"{Percentile(colds.Select(c => c.Init), 0.5).ToString(Invariant)} ms", row, StringComparison.Ordinal);
         Assert.Contains($"{Percentile(colds.Select(c => c.Init), 0.95).ToString(Invariant)} ms", row, StringComparison.Ordinal);
@@ -165,7 +165,7 @@ public sealed class AnalysisCommandsTests(SeededCollector seeded) : IClassFixtur
     [Fact]
     public async Task Coldstarts_json_carries_rate_init_percentiles_and_phase_medians()
     {
-        var result = await ObsProcess.RunAsync(["coldstarts", "--function", Function, "--version", FunctionVersion, "--json", .. Connection]);
+        var result = await ObsCli.RunAsync(["coldstarts", "--function", Function, "--version", FunctionVersion, "--json", .. Connection]);
 
         Assert.True(result.ExitCode == 0, result.ToString());
         var item = Assert.Single(JsonDocument.Parse(result.Stdout).RootElement.GetProperty("items").EnumerateArray());
@@ -179,7 +179,7 @@ public sealed class AnalysisCommandsTests(SeededCollector seeded) : IClassFixtur
     [Fact]
     public async Task Coldstarts_for_a_function_without_invocations_says_what_to_do()
     {
-        var result = await ObsProcess.RunAsync(["coldstarts", "--function", "never-invoked", .. Connection]);
+        var result = await ObsCli.RunAsync(["coldstarts", "--function", "never-invoked", .. Connection]);
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("No invocations in the last 1h", result.Stdout, StringComparison.Ordinal);
@@ -189,15 +189,15 @@ public sealed class AnalysisCommandsTests(SeededCollector seeded) : IClassFixtur
     [Fact]
     public async Task Coldstarts_compare_flags_the_slower_colder_version_as_a_regression()
     {
-        var result = await ObsProcess.RunAsync(["coldstarts", "compare", "--function", CompareFunction, .. Connection]);
+        var result = await ObsCli.RunAsync(["coldstarts", "compare", "--function", CompareFunction, .. Connection]);
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("REGRESSION", result.Stdout, StringComparison.Ordinal);
-        var p95 = ObsResult.Cells(Assert.Single(result.LinesWith("Init p95")));
+        var p95 = ToolResult.Cells(Assert.Single(result.LinesWith("Init p95")));
         var (fromP95, toP95) = (Percentile(FromInits, 0.95), Percentile(ToInits, 0.95));
         Assert.Equal([$"{fromP95.ToString(Invariant)} ms", $"{toP95.ToString(Invariant)} ms"], p95.Skip(2).Take(2));
         Assert.StartsWith($"+{(toP95 - fromP95).ToString(Invariant)} ms", p95[4], StringComparison.Ordinal);
-        var rate = ObsResult.Cells(Assert.Single(result.LinesWith("Cold-start rate")));
+        var rate = ToolResult.Cells(Assert.Single(result.LinesWith("Cold-start rate")));
         var (fromRate, toRate) = ((double)FromInits.Length / CompareInvocations, (double)ToInits.Length / CompareInvocations);
         Assert.Equal([$"{fromRate * 100:0.##}%", $"{toRate * 100:0.##}%", $"+{(toRate - fromRate) * 100:0.##} points"], rate.Skip(2).Take(3));
     }
@@ -205,7 +205,7 @@ public sealed class AnalysisCommandsTests(SeededCollector seeded) : IClassFixtur
     [Fact]
     public async Task Coldstarts_compare_json_carries_the_changes_and_the_u_statistic()
     {
-        var result = await ObsProcess.RunAsync(["coldstarts", "compare", "--function", CompareFunction, "--from", "1", "--to", "2", "--json", .. Connection]);
+        var result = await ObsCli.RunAsync(["coldstarts", "compare", "--function", CompareFunction, "--from", "1", "--to", "2", "--json", .. Connection]);
 
         Assert.True(result.ExitCode == 0, result.ToString());
         var c = JsonDocument.Parse(result.Stdout).RootElement;
@@ -222,7 +222,7 @@ public sealed class AnalysisCommandsTests(SeededCollector seeded) : IClassFixtur
     [Fact]
     public async Task Coldstarts_compare_of_an_unknown_version_is_bad_usage()
     {
-        var result = await ObsProcess.RunAsync(["coldstarts", "compare", "--function", CompareFunction, "--to", "9", .. Connection]);
+        var result = await ObsCli.RunAsync(["coldstarts", "compare", "--function", CompareFunction, "--to", "9", .. Connection]);
 
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("9", result.Stderr, StringComparison.Ordinal);

@@ -13,7 +13,7 @@ public sealed class ConnectionErrorTests(SeededCollector seeded) : IClassFixture
     [InlineData("coldstarts")]
     public async Task Wrong_read_key_is_refused_with_a_clear_error_and_exit_code_1(params string[] command)
     {
-        var result = await ObsProcess.RunAsync([.. command, "--collector", seeded.ApiEndpoint.ToString(), "--read-key", "not-the-read-key"]);
+        var result = await ObsCli.RunAsync([.. command, "--collector", seeded.ApiEndpoint.ToString(), "--read-key", "not-the-read-key"]);
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("refused the read key from --read-key", result.Stderr, StringComparison.Ordinal);
@@ -25,7 +25,7 @@ public sealed class ConnectionErrorTests(SeededCollector seeded) : IClassFixture
     public async Task Unreachable_collector_gives_a_clear_error_and_exit_code_1()
     {
         var port = FreePort();
-        var result = await ObsProcess.RunAsync("trace", new string('b', 32), "--collector", $"http://127.0.0.1:{port}", "--read-key", CollectorRunner.ReadKey);
+        var result = await ObsCli.RunAsync("trace", new string('b', 32), "--collector", $"http://127.0.0.1:{port}", "--read-key", CollectorRunner.ReadKey);
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains($"cannot reach the collector at http://127.0.0.1:{port}/", result.Stderr, StringComparison.Ordinal);
@@ -35,7 +35,7 @@ public sealed class ConnectionErrorTests(SeededCollector seeded) : IClassFixture
     [Fact]
     public async Task Missing_read_key_says_where_to_give_one()
     {
-        var result = await ObsProcess.RunAsync("functions", "--json", "--collector", seeded.ApiEndpoint.ToString());
+        var result = await ObsCli.RunAsync("functions", "--json", "--collector", seeded.ApiEndpoint.ToString());
 
         // No key anywhere (the scratch folder has no keys.json): the error says where to give one.
         Assert.Equal(1, result.ExitCode);
@@ -52,7 +52,7 @@ public sealed class ConnectionErrorTests(SeededCollector seeded) : IClassFixture
     [InlineData("coldstarts", "compare")]
     public async Task Bad_usage_exits_with_code_2_and_says_why(params string[] arguments)
     {
-        var result = await ObsProcess.RunAsync([.. arguments, "--collector", seeded.ApiEndpoint.ToString(), "--read-key", CollectorRunner.ReadKey]);
+        var result = await ObsCli.RunAsync([.. arguments, "--collector", seeded.ApiEndpoint.ToString(), "--read-key", CollectorRunner.ReadKey]);
 
         Assert.Equal(2, result.ExitCode);
         Assert.NotEqual(string.Empty, result.Stderr.Trim());

@@ -14,17 +14,17 @@ public sealed class FailureCommandsTests(SeededCollector seeded) : IClassFixture
     [Fact]
     public async Task Failures_table_shows_each_group_with_its_count_and_versions()
     {
-        var result = await ObsProcess.RunAsync(["failures", .. Connection]);
+        var result = await ObsCli.RunAsync(["failures", .. Connection]);
 
         Assert.True(result.ExitCode == 0, result.ToString());
-        var exceptionRow = ObsResult.Cells(Assert.Single(result.LinesWith(ExceptionType)));
+        var exceptionRow = ToolResult.Cells(Assert.Single(result.LinesWith(ExceptionType)));
         Assert.Contains(WithException.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), exceptionRow);
         Assert.Contains(FunctionVersion, exceptionRow);
         Assert.Contains(Function, exceptionRow);
 
         // The newest snapshot's message stands for the group.
-        Assert.Contains(WithException.MaxBy(s => s.Time)!.Message!, string.Join(" ", exceptionRow), StringComparison.Ordinal);
-        var statusRow = ObsResult.Cells(Assert.Single(result.LinesWith("status_5xx")));
+        Assert.Contains(WithException.MaxBy(s => s.Time)!.Message, string.Join(" ", exceptionRow), StringComparison.Ordinal);
+        var statusRow = ToolResult.Cells(Assert.Single(result.LinesWith("status_5xx")));
         Assert.Contains("1", statusRow);
         Assert.Contains("503", string.Join(" ", statusRow), StringComparison.Ordinal);
     }
@@ -48,7 +48,7 @@ public sealed class FailureCommandsTests(SeededCollector seeded) : IClassFixture
         var newest = WithException.MaxBy(s => s.Time)!;
         var id = (await GroupsAsync()).Single(g => g.GetProperty("sampleTraceId").GetString() == newest.TraceHex).GetProperty("latestSnapshotId").GetString()!;
 
-        var result = await ObsProcess.RunAsync(["failures", "show", id, .. Connection]);
+        var result = await ObsCli.RunAsync(["failures", "show", id, .. Connection]);
 
         Assert.True(result.ExitCode == 0, result.ToString());
         var output = result.Stdout;
@@ -76,7 +76,7 @@ public sealed class FailureCommandsTests(SeededCollector seeded) : IClassFixture
         var group = (await GroupsAsync()).Single(g => g.GetProperty("signature").TryGetProperty("exceptionType", out _));
         var fingerprint = group.GetProperty("fingerprint").GetString()!;
 
-        var result = await ObsProcess.RunAsync(["failures", "show", fingerprint, .. Connection]);
+        var result = await ObsCli.RunAsync(["failures", "show", fingerprint, .. Connection]);
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Single(result.LinesWith("Failure group", fingerprint));
@@ -88,7 +88,7 @@ public sealed class FailureCommandsTests(SeededCollector seeded) : IClassFixture
         Assert.Contains("The newest snapshot", result.Stdout, StringComparison.Ordinal);
         Assert.Contains(WithException.MaxBy(s => s.Time)!.Url, result.Stdout, StringComparison.Ordinal);
 
-        var json = await ObsProcess.RunAsync(["failures", "show", fingerprint, "--json", .. Connection]);
+        var json = await ObsCli.RunAsync(["failures", "show", fingerprint, "--json", .. Connection]);
         var root = JsonDocument.Parse(json.Stdout).RootElement;
         Assert.Equal(WithException.Count, root.GetProperty("failure").GetProperty("group").GetProperty("count").GetInt64());
         Assert.Equal(WithException.Count, root.GetProperty("failure").GetProperty("items").GetArrayLength());
@@ -98,7 +98,7 @@ public sealed class FailureCommandsTests(SeededCollector seeded) : IClassFixture
     [Fact]
     public async Task Failures_show_of_an_unknown_snapshot_is_not_found_with_exit_code_1()
     {
-        var result = await ObsProcess.RunAsync(["failures", "show", new string('c', 32), .. Connection]);
+        var result = await ObsCli.RunAsync(["failures", "show", new string('c', 32), .. Connection]);
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("no failure snapshot " + new string('c', 32), result.Stderr, StringComparison.Ordinal);
@@ -108,7 +108,7 @@ public sealed class FailureCommandsTests(SeededCollector seeded) : IClassFixture
     [Fact]
     public async Task Failures_of_a_function_without_any_say_so()
     {
-        var result = await ObsProcess.RunAsync(["failures", "--function", "never-failed", .. Connection]);
+        var result = await ObsCli.RunAsync(["failures", "--function", "never-failed", .. Connection]);
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("No failure snapshots in the last 24h", result.Stdout, StringComparison.Ordinal);
@@ -116,7 +116,7 @@ public sealed class FailureCommandsTests(SeededCollector seeded) : IClassFixture
 
     private async Task<List<JsonElement>> GroupsAsync()
     {
-        var result = await ObsProcess.RunAsync(["failures", "--function", Function, "--json", .. Connection]);
+        var result = await ObsCli.RunAsync(["failures", "--function", Function, "--json", .. Connection]);
         Assert.True(result.ExitCode == 0, result.ToString());
         return [.. JsonDocument.Parse(result.Stdout).RootElement.GetProperty("items").EnumerateArray()];
     }

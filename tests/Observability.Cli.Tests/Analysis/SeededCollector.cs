@@ -96,11 +96,11 @@ public sealed class SeededCollector : IAsyncLifetime
         const string Stack = "   at CliOrders.OrderHandler.Get(Int32 id) in /src/OrderHandler.cs:line 42\n   at CliOrders.Program.<>c.<Main>b__0_1(HttpContext ctx) in /src/Program.cs:line 17";
         Snapshots =
         [
-            new(now.AddMinutes(-30), "exception", 500, "http://localhost/orders/42", ExceptionType, "order 42 has no customer", Stack),
-            new(now.AddMinutes(-10), "exception", 500, "http://localhost/orders/43", ExceptionType, "order 43 has no customer", Stack),
-            new(now.AddMinutes(-20), "status_5xx", 503, "http://localhost/orders/44"),
+            new(Function, FunctionVersion, now.AddMinutes(-30), "exception", 500, "http://localhost/orders/42", ExceptionType, Stack, Message: "order 42 has no customer"),
+            new(Function, FunctionVersion, now.AddMinutes(-10), "exception", 500, "http://localhost/orders/43", ExceptionType, Stack, Message: "order 43 has no customer"),
+            new(Function, FunctionVersion, now.AddMinutes(-20), "status_5xx", 503, "http://localhost/orders/44"),
         ];
-        using var response = await _collector.Ingest.PostAsync("/v1/logs", Protobuf(SnapshotSeed.Export(Function, FunctionVersion, Snapshots)));
+        using var response = await _collector.Ingest.PostAsync("/v1/logs", Protobuf(SnapshotSeed.Export([.. Snapshots])));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 

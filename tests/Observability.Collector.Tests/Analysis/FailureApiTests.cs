@@ -4,7 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Observability.Testing;
 using static Observability.Collector.Tests.Analysis.FunctionsApiTests;
-using static Observability.Collector.Tests.Analysis.SnapshotSeed;
+using static Observability.Testing.SnapshotSeed;
 using static Observability.Testing.OtlpFactory;
 
 namespace Observability.Collector.Tests.Analysis;

@@ -79,7 +79,7 @@ internal sealed class DashboardFile
     }
 
     public static IReadOnlyList<DashboardFile> All() =>
-        [.. Directory.GetFiles(RepositoryFiles.GrafanaDashboards, "*.json").Order(StringComparer.Ordinal).Select(Load)];
+        [.. Directory.GetFiles(DashboardFiles.GrafanaDashboards, "*.json").Order(StringComparer.Ordinal).Select(Load)];
 
     public static DashboardFile Load(string path)
     {

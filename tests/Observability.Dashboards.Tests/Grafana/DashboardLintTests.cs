@@ -197,7 +197,7 @@ public sealed partial class DashboardLintTests
         Assert.Equal("Authorization", jaeger.JsonData["httpHeaderName1"]);
         Assert.Equal("Bearer ${OBS_READ_KEY}", jaeger.SecureJsonData["httpHeaderValue1"]);
 
-        var providers = File.ReadAllText(Directory.GetFiles(RepositoryFiles.GrafanaDashboardProviders).Single());
+        var providers = File.ReadAllText(Directory.GetFiles(DashboardFiles.GrafanaDashboardProviders).Single());
         Assert.Contains("${OBS_DASHBOARDS_PATH}", providers, StringComparison.Ordinal);
     }
 

@@ -11,7 +11,7 @@ internal static class ProvisionedDataSources
     public static IReadOnlyList<ProvisionedDataSource> All()
     {
         var result = new List<ProvisionedDataSource>();
-        foreach (var file in Directory.GetFiles(RepositoryFiles.GrafanaDataSources).Where(f => f.EndsWith(".yaml", StringComparison.Ordinal) || f.EndsWith(".yml", StringComparison.Ordinal)))
+        foreach (var file in Directory.GetFiles(DashboardFiles.GrafanaDataSources).Where(f => f.EndsWith(".yaml", StringComparison.Ordinal) || f.EndsWith(".yml", StringComparison.Ordinal)))
         {
             var yaml = new YamlStream();
             using (var reader = new StreamReader(file))

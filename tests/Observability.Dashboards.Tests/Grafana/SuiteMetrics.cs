@@ -1,3 +1,4 @@
+using Observability.Testing;
 using System.Text.RegularExpressions;
 using YamlDotNet.RepresentationModel;
 
@@ -46,7 +47,7 @@ internal static partial class SuiteMetrics
     public static IReadOnlyList<(string File, string? Record, string? Alert, string Expr)> Rules()
     {
         var result = new List<(string, string?, string?, string)>();
-        if (!Directory.Exists(RepositoryFiles.PrometheusRules))
+        if (!Directory.Exists(DashboardFiles.PrometheusRules))
         {
             return result;
         }
@@ -84,9 +85,9 @@ internal static partial class SuiteMetrics
     }
 
     /// <summary>The rule files Prometheus loads (promtool's unit-test files, *.test.yml, are not rules).</summary>
-    public static IReadOnlyList<string> RuleFiles() => !Directory.Exists(RepositoryFiles.PrometheusRules)
+    public static IReadOnlyList<string> RuleFiles() => !Directory.Exists(DashboardFiles.PrometheusRules)
         ? []
-        : [.. Directory.EnumerateFiles(RepositoryFiles.PrometheusRules, "*", SearchOption.AllDirectories)
+        : [.. Directory.EnumerateFiles(DashboardFiles.PrometheusRules, "*", SearchOption.AllDirectories)
             .Where(f => (f.EndsWith(".yml", StringComparison.Ordinal) || f.EndsWith(".yaml", StringComparison.Ordinal))
                 && !f.Contains(".test.", StringComparison.Ordinal) && !f.Contains("_test.", StringComparison.Ordinal)
                 && !f.Contains($"{Path.DirectorySeparatorChar}tests{Path.DirectorySeparatorChar}", StringComparison.Ordinal))

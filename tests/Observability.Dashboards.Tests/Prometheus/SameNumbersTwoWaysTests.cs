@@ -67,24 +67,15 @@ public sealed class SameNumbersTwoWaysTests(ScrapedSuite suite, ITestOutputHelpe
     /// <summary>`obs slo status --json` as of a time, against the suite's collector and the committed specs.</summary>
     private async Task<IReadOnlyList<SloNumbers>> StatusAsync(DateTimeOffset at)
     {
-        var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[]
-        {
+        var status = await ToolProcess.RunAsync("dotnet",
+        [
             RepositoryFiles.Built("src", "Observability.Cli", "obs.dll"), "slo", "status", "--json",
-            "--specs", Path.Combine(RepositoryFiles.Root, "dashboards", "slo"),
+            "--specs", DashboardFiles.Of("slo"),
             "--collector", suite.Collector.ApiEndpoint.ToString(), "--read-key", CollectorRunner.ReadKey,
             "--at", at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture),
-        })
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(1));
-        Assert.True(process.ExitCode == 0, $"obs slo status exited with {process.ExitCode}: {await stdout}{await stderr}");
-        using var json = JsonDocument.Parse(await stdout);
+        ], timeout: TimeSpan.FromMinutes(1));
+        Assert.True(status.ExitCode == 0, $"obs slo status: {status}");
+        using var json = JsonDocument.Parse(status.Stdout);
         return [.. json.RootElement.GetProperty("slos").EnumerateArray().Select(s => new SloNumbers(
             s.GetProperty("name").GetString()!,
             s.GetProperty("function").GetString()!,

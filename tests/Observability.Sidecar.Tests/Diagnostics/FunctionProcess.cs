@@ -135,19 +135,5 @@ internal sealed class FunctionProcess : IAsyncDisposable
         }
     }
 
-    private static string SampleDll
-    {
-        get
-        {
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Observability.sln")))
-            {
-                dir = dir.Parent;
-            }
-
-            var root = dir?.FullName ?? throw new InvalidOperationException("Observability.sln not found above the test folder");
-            var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
-            return Path.Combine(root, "samples", "HelloFunction", "bin", configuration, "net10.0", "HelloFunction.dll");
-        }
-    }
+    private static string SampleDll => RepositoryFiles.Built("samples", "HelloFunction", "HelloFunction.dll");
 }

@@ -125,7 +125,7 @@ public sealed class PingJobTests
         });
         string[] args =
         [
-            Built("src", "Observability.WarmUp.Host", "obs-warmup.dll"),
+            RepositoryFiles.Built("src", "Observability.WarmUp.Host", "obs-warmup.dll"),
             $"--WarmUp:DatabaseUrl={options.DatabaseUrl}",
             $"--WarmUp:ReadKey={options.ReadKey}",
             $"--WarmUp:WarmUpToken={options.WarmUpToken}",
@@ -147,18 +147,5 @@ public sealed class PingJobTests
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
-    }
-
-    private static string Built(string folder, string project, string file)
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Observability.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        var root = dir?.FullName ?? throw new InvalidOperationException("Observability.sln not found above the test folder");
-        var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
-        return Path.Combine(root, folder, project, "bin", configuration, "net10.0", file);
     }
 }

@@ -1,19 +1,11 @@
-namespace Observability.Dashboards.Tests.Grafana;
+namespace Observability.Testing;
 
-/// <summary>Paths in the repository the tests run from.</summary>
-internal static class RepositoryFiles
+/// <summary>The repository the tests run from, and what its build put beside them.</summary>
+public static class RepositoryFiles
 {
     public static string Root { get; } = FindRoot();
 
-    public static string GrafanaDashboards => Path.Combine(Root, "dashboards", "grafana", "dashboards");
-
-    public static string GrafanaDataSources => Path.Combine(Root, "dashboards", "grafana", "provisioning", "datasources");
-
-    public static string GrafanaDashboardProviders => Path.Combine(Root, "dashboards", "grafana", "provisioning", "dashboards");
-
-    public static string PrometheusRules => Path.Combine(Root, "dashboards", "prometheus", "rules");
-
-    /// <summary>A file built beside the tests, in the same configuration (bin/Release or bin/Debug).</summary>
+    /// <summary>A file of another project's build output, in the tests' own configuration (bin/Release or bin/Debug).</summary>
     public static string Built(string folder, string project, string file)
     {
         var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";

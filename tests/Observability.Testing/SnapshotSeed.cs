@@ -6,10 +6,10 @@ using OpenTelemetry.Proto.Logs.V1;
 using OpenTelemetry.Proto.Resource.V1;
 using static Observability.Testing.OtlpFactory;
 
-namespace Observability.Collector.Tests.Analysis;
+namespace Observability.Testing;
 
 /// <summary>Failure snapshots as the sidecar sends them: an OTLP log record whose body is the snapshot document.</summary>
-internal static class SnapshotSeed
+public static class SnapshotSeed
 {
     public sealed record Snapshot(
         string Function,
@@ -20,7 +20,8 @@ internal static class SnapshotSeed
         string Url,
         string? ExceptionType = null,
         string? Stack = null,
-        JsonObject? Dump = null)
+        JsonObject? Dump = null,
+        string Message = "it broke")
     {
         public ByteString TraceId { get; } = NewTraceId();
 
@@ -28,6 +29,9 @@ internal static class SnapshotSeed
 
         public string TraceHex => Convert.ToHexStringLower(TraceId.ToByteArray());
     }
+
+    /// <summary>The function's last log lines in every snapshot.</summary>
+    public static readonly string[] LogLines = ["loading order 42", "order 42 has no customer"];
 
     public static ExportLogsServiceRequest Export(params Snapshot[] snapshots) => new()
     {
@@ -53,14 +57,14 @@ internal static class SnapshotSeed
             ["function"] = new JsonObject { ["name"] = s.Function, ["version"] = s.Version, ["instance"] = s.Function + "-" + s.Version },
             ["traceId"] = s.TraceHex,
             ["request"] = new JsonObject { ["method"] = "GET", ["url"] = s.Url, ["protocol"] = "HTTP/1.1", ["headers"] = new JsonObject { ["authorization"] = "***" }, ["bodyBytes"] = 0 },
-            ["response"] = new JsonObject { ["status"] = s.Status, ["headers"] = new JsonObject(), ["bodyBytes"] = 0 },
-            ["logs"] = new JsonArray("starting", "boom"),
+            ["response"] = new JsonObject { ["status"] = s.Status, ["headers"] = new JsonObject { ["content-type"] = "text/plain" }, ["bodyBytes"] = 12 },
+            ["logs"] = new JsonArray([.. LogLines.Select(l => (JsonNode)l)]),
             ["process"] = new JsonObject { ["pid"] = 4242, ["uptimeSeconds"] = 12.5 },
             ["environment"] = new JsonObject { ["DOTNET_ENVIRONMENT"] = "Production", ["DB_PASSWORD"] = "***" },
         };
         if (s.ExceptionType is not null)
         {
-            body["exceptions"] = new JsonArray(new JsonObject { ["type"] = s.ExceptionType, ["message"] = "it broke", ["stackTrace"] = s.Stack });
+            body["exceptions"] = new JsonArray(new JsonObject { ["type"] = s.ExceptionType, ["message"] = s.Message, ["stackTrace"] = s.Stack });
         }
 
         if (s.Dump is not null)
@@ -82,7 +86,7 @@ internal static class SnapshotSeed
         };
         if (s.ExceptionType is not null)
         {
-            record.Attributes.Add([Attr("exception.type", s.ExceptionType), Attr("exception.message", "it broke"), Attr("exception.stacktrace", s.Stack ?? string.Empty)]);
+            record.Attributes.Add([Attr("exception.type", s.ExceptionType), Attr("exception.message", s.Message), Attr("exception.stacktrace", s.Stack ?? string.Empty)]);
         }
 
         return record;
