@@ -46,7 +46,9 @@ public sealed class SidecarTests(PostgresDatabase database, Xunit.Abstractions.I
         var listening = DateTime.Parse(listeningLine["cold-fn: listening at ".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind);
         var truth = (listening - processStart).TotalMilliseconds;
         output.WriteLine($"init: measured {phases["init"]:F1} ms, the function says {truth:F1} ms");
-        Assert.True(Math.Abs(phases["init"] - truth) <= 50, $"init measured {phases["init"]:F1} ms, the function says {truth:F1} ms");
+        // Never late by more than 50 ms. It may be earlier than the function's own account: that timestamp is taken
+        // in ApplicationStarted, after Kestrel has bound the port, and on a loaded 2-core machine it lagged the bind by 68 ms.
+        Assert.True(phases["init"] <= truth + 50 && phases["init"] >= truth - 150, $"init measured {phases["init"]:F1} ms, the function says {truth:F1} ms");
         Assert.True(phases.ContainsKey("first_request"));
         // The .NET startup profile and the runtime's own phase, read through the diagnostics port.
         var attributes = coldStart.GetProperty("attributes");
