@@ -1,6 +1,6 @@
-using Observability.Testing;
 using System.Globalization;
 using System.Text.Json;
+using Observability.Testing;
 
 namespace Observability.Cli.Tests;
 

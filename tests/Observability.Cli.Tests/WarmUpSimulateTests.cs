@@ -1,6 +1,6 @@
-using Observability.Testing;
 using System.Text.Json;
 using System.Xml.Linq;
+using Observability.Testing;
 
 namespace Observability.Cli.Tests;
 

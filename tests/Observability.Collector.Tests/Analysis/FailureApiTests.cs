@@ -4,8 +4,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Observability.Testing;
 using static Observability.Collector.Tests.Analysis.FunctionsApiTests;
-using static Observability.Testing.SnapshotSeed;
 using static Observability.Testing.OtlpFactory;
+using static Observability.Testing.SnapshotSeed;
 
 namespace Observability.Collector.Tests.Analysis;
 

@@ -1,5 +1,5 @@
-using Observability.Testing;
 using System.Text.RegularExpressions;
+using Observability.Testing;
 using YamlDotNet.RepresentationModel;
 
 namespace Observability.Dashboards.Tests.Grafana;
