@@ -13,7 +13,7 @@ public sealed class UpCommandWarmUpTests
     private const string WarmUpToken = "up-command-warm-up-token-91ac";
 
     [Fact]
-    public async Task Obs_up_starts_the_warm_up_scheduler_and_prints_its_dashboard_behind_the_read_key()
+    public async Task Obs_up_starts_the_warm_up_scheduler_and_prints_its_dashboard_and_the_web_ui_behind_the_read_key()
     {
         var db = await (await PostgresServer.Shared).CreateDatabaseAsync("up");
         var dataDir = Path.Combine(Path.GetTempPath(), $"obs-up-test-{Guid.NewGuid():N}");
@@ -55,6 +55,14 @@ public sealed class UpCommandWarmUpTests
             using var request = new HttpRequestMessage(HttpMethod.Get, hangfire);
             request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("me:" + CollectorRunner.ReadKey)));
             Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(request)).StatusCode);
+            // The web UI it prints asks a browser for the read key, and opens with it.
+            var ui = new Uri(printed.GetProperty("ui").GetString()!);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync(ui)).StatusCode);
+            using var uiRequest = new HttpRequestMessage(HttpMethod.Get, ui);
+            uiRequest.Headers.Authorization = request.Headers.Authorization;
+            using var page = await client.SendAsync(uiRequest);
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            Assert.Contains("<html", await page.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
             // Its schemas are in the suite's database, beside the collector's tables.
             Assert.Equal(2L, await Sql.ScalarAsync<long>(db, "SELECT count(*) FROM pg_namespace WHERE nspname IN ('hangfire', 'warmup')"));
         }

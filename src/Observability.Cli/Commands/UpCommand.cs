@@ -153,6 +153,7 @@ internal static class UpCommand
         var scheme = string.IsNullOrWhiteSpace(collector.Services.GetRequiredService<IOptions<CollectorOptions>>().Value.TlsCertificateFile) ? "http" : "https";
         var endpoints = new
         {
+            ui = $"{scheme}://{host}:{ports.Port(ListenerRole.Api)}/ui/",
             otlpGrpc = $"{scheme}://{host}:{ports.Port(ListenerRole.OtlpGrpc)}",
             otlpHttp = $"{scheme}://{host}:{ports.Port(ListenerRole.OtlpHttp)}",
             api = $"{scheme}://{host}:{ports.Port(ListenerRole.Api)}/api/v1",
@@ -172,6 +173,7 @@ internal static class UpCommand
         }
 
         var table = new Table().AddColumns("What", "Where");
+        table.AddRow("Web UI (any user name, the read key as password)", endpoints.ui);
         table.AddRow("OTLP/gRPC", endpoints.otlpGrpc);
         table.AddRow("OTLP/HTTP", endpoints.otlpHttp + "/v1/traces, /v1/logs");
         table.AddRow("Query API", endpoints.api);
