@@ -25,7 +25,10 @@ public sealed class PingJobTests
         Assert.Equal(200, ping.StatusCode);
         Assert.Equal(2, sidecar.Pings);
         var storage = scheduler.Services.GetRequiredService<JobStorage>();
-        var job = Assert.Single(storage.GetMonitoringApi().SucceededJobs(0, 10));
+        // The ping is recorded inside the job, a moment before Hangfire moves the job to Succeeded.
+        var succeeded = await Poll.UntilAsync(
+            () => Task.FromResult(storage.GetMonitoringApi().SucceededJobs(0, 10)), jobs => jobs.Count > 0, TimeSpan.FromSeconds(30), "the ping job to succeed");
+        var job = Assert.Single(succeeded);
         using (var connection = storage.GetConnection())
         {
             Assert.Equal("1", connection.GetJobParameter(job.Key, "RetryCount"));
