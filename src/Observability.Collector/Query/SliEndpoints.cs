@@ -37,6 +37,11 @@ internal static partial class SliEndpoints
             };
             var windows = Windows(ApiEndpoints.NullIfEmpty(q["windows"]) ?? DefaultWindows);
             var end = QueryParsing.Time(q["end"], "end") ?? time.GetUtcNow().UtcDateTime;
+            if (end < DateTime.UnixEpoch + windows.Max(w => w.Length))
+            {
+                throw new QueryException($"end ({end:O}) is too early: the longest window would start before 1970");
+            }
+
             var (earliest, counts) = await CountAsync(db, function, thresholdNanos, windows, end, ct);
             return Results.Ok(new ApiSlis(
                 function,
