@@ -98,6 +98,32 @@ internal sealed class RequestBody : IDisposable
         }
     }
 
+    /// <summary>
+    /// Reads and drops what is left of a body refused as too large, for at most <paramref name="bound"/>, so
+    /// that the client finishes sending and reads its 413: a connection closed with unread bytes is reset, and the
+    /// reset can reach the client before the answer does. Past the bound the connection closes as before.
+    /// </summary>
+    public static async Task DrainAsync(Stream body, TimeSpan bound, CancellationToken ct)
+    {
+        var scratch = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(bound);
+        try
+        {
+            while (await body.ReadAsync(scratch, timeout.Token) > 0)
+            {
+            }
+        }
+        catch (Exception e) when (e is Microsoft.AspNetCore.Http.BadHttpRequestException or OperationCanceledException or IOException)
+        {
+            // More than the server reads at all, or too slow: nothing more to do for this client.
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+
     public void Dispose()
     {
         if (_buffer.Length > 0)
