@@ -1,5 +1,5 @@
 using System.CommandLine;
-using System.Text;
+using System.Globalization;
 using System.Text.Json;
 using Observability.Cli.Terminal;
 using Spectre.Console;
@@ -23,23 +23,10 @@ internal static class ColdStartsCommand
         {
             var r = run.Result;
             var now = DateTime.UtcNow;
-            var query = new StringBuilder($"api/v1/coldstarts?start={Human.Rfc3339(now - Human.Lookback(r.GetValue(since)!, "--since"))}&end={Human.Rfc3339(now)}");
-            if (r.GetValue(function) is { Length: > 0 } f)
-            {
-                query.Append("&function=").Append(Uri.EscapeDataString(f));
-            }
-
-            if (r.GetValue(version) is { Length: > 0 } v)
-            {
-                query.Append("&version=").Append(Uri.EscapeDataString(v));
-            }
-
-            if (r.GetValue(limit) is { } l)
-            {
-                query.Append(System.Globalization.CultureInfo.InvariantCulture, $"&limit={l}");
-            }
-
-            var answer = await run.GetAsync(query.ToString(), "is the collector as new as this obs?");
+            var answer = await run.GetAsync(
+                "api/v1/coldstarts",
+                [.. Invocation.Range(r.GetValue(since)!, now), new("function", r.GetValue(function)), new("version", r.GetValue(version)), new("limit", r.GetValue(limit)?.ToString(CultureInfo.InvariantCulture))],
+                "is the collector as new as this obs?");
             if (run.Json)
             {
                 return Invocation.PrintJson(answer);

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using Observability.Cli.Terminal;
 using Spectre.Console;
@@ -25,18 +24,10 @@ internal static class ColdStartsCompareCommand
         QueryCommand.Attach(command, "obs coldstarts compare", async run =>
         {
             var r = run.Result;
-            var query = new StringBuilder("api/v1/coldstarts/compare?function=").Append(Uri.EscapeDataString(r.GetValue(function)!));
-            if (r.GetValue(from) is { Length: > 0 } f)
-            {
-                query.Append("&from=").Append(Uri.EscapeDataString(f));
-            }
-
-            if (r.GetValue(to) is { Length: > 0 } t)
-            {
-                query.Append("&to=").Append(Uri.EscapeDataString(t));
-            }
-
-            var answer = await run.GetAsync(query.ToString(), "list the function's versions with obs coldstarts --function F --since 7d");
+            var answer = await run.GetAsync(
+                "api/v1/coldstarts/compare",
+                [new("function", r.GetValue(function)), new("from", r.GetValue(from)), new("to", r.GetValue(to))],
+                "list the function's versions with obs coldstarts --function F --since 7d");
             if (run.Json)
             {
                 return Invocation.PrintJson(answer);

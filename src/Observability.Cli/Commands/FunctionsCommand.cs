@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Text.Json;
 using Observability.Cli.Terminal;
 using Spectre.Console;
@@ -18,10 +19,11 @@ internal static class FunctionsCommand
         };
         QueryCommand.Attach(command, "obs functions", async run =>
         {
-            var lookback = Human.Lookback(run.Result.GetValue(since)!, "--since");
             var now = DateTime.UtcNow;
-            var query = $"api/v1/functions?start={Human.Rfc3339(now - lookback)}&end={Human.Rfc3339(now)}" + (run.Result.GetValue(limit) is { } l ? $"&limit={l}" : string.Empty);
-            var answer = await run.GetAsync(query, "is the collector as new as this obs?");
+            var answer = await run.GetAsync(
+                "api/v1/functions",
+                [.. Invocation.Range(run.Result.GetValue(since)!, now), new("limit", run.Result.GetValue(limit)?.ToString(CultureInfo.InvariantCulture))],
+                "is the collector as new as this obs?");
             if (run.Json)
             {
                 return Invocation.PrintJson(answer);

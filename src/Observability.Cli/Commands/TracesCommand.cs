@@ -1,5 +1,5 @@
 using System.CommandLine;
-using System.Text;
+using System.Globalization;
 using System.Text.Json;
 using Observability.Cli.Terminal;
 using Spectre.Console;
@@ -29,13 +29,16 @@ internal static class TracesCommand
         {
             var r = run.Result;
             var now = DateTime.UtcNow;
-            var query = new StringBuilder("api/v1/traces?start=").Append(Human.Rfc3339(now - Human.Lookback(r.GetValue(since)!, "--since"))).Append("&end=").Append(Human.Rfc3339(now));
-            Add(query, "service", r.GetValue(service));
-            Add(query, "function", r.GetValue(function));
-            Add(query, "name", r.GetValue(operation));
-            Add(query, "minDuration", r.GetValue(minDuration));
-            Add(query, "errors", r.GetValue(errors) ? "true" : null);
-            Add(query, "limit", r.GetValue(limit)?.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            List<KeyValuePair<string, string?>> query =
+            [
+                .. Invocation.Range(r.GetValue(since)!, now),
+                new("service", r.GetValue(service)),
+                new("function", r.GetValue(function)),
+                new("name", r.GetValue(operation)),
+                new("minDuration", r.GetValue(minDuration)),
+                new("errors", r.GetValue(errors) ? "true" : null),
+                new("limit", r.GetValue(limit)?.ToString(CultureInfo.InvariantCulture)),
+            ];
             foreach (var attribute in r.GetValue(attributes) ?? [])
             {
                 var equals = attribute.IndexOf('=', StringComparison.Ordinal);
@@ -44,10 +47,10 @@ internal static class TracesCommand
                     throw new UsageException($"--attr \"{attribute}\" is not KEY=VALUE");
                 }
 
-                Add(query, "attr." + attribute[..equals], attribute[(equals + 1)..]);
+                query.Add(new("attr." + attribute[..equals], attribute[(equals + 1)..]));
             }
 
-            var answer = await run.GetAsync(query.ToString(), "is the collector as new as this obs?");
+            var answer = await run.GetAsync("api/v1/traces", query, "is the collector as new as this obs?");
             if (run.Json)
             {
                 return Invocation.PrintJson(answer);
@@ -57,14 +60,6 @@ internal static class TracesCommand
             return 0;
         });
         return command;
-    }
-
-    private static void Add(StringBuilder query, string name, string? value)
-    {
-        if (!string.IsNullOrEmpty(value))
-        {
-            query.Append('&').Append(Uri.EscapeDataString(name)).Append('=').Append(Uri.EscapeDataString(value));
-        }
     }
 
     private static void Print(JsonElement answer, DateTime now)

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net;
 using System.Text.Json;
+using Microsoft.AspNetCore.WebUtilities;
 using Observability.Cli.Client;
 using Spectre.Console;
 
@@ -79,6 +80,14 @@ internal sealed class QueryCommand
 /// <summary>One run of a query command: its parsed command line, the collector, whether to print JSON.</summary>
 internal sealed record Invocation(ParseResult Result, CollectorClient Client, bool Json, CancellationToken Cancel)
 {
+    /// <summary>GETs <paramref name="path"/> with those of <paramref name="parameters"/> that have a value, escaped.</summary>
+    public Task<JsonElement> GetAsync(string path, IEnumerable<KeyValuePair<string, string?>> parameters, string hint) =>
+        GetAsync(QueryHelpers.AddQueryString(path, parameters.Where(p => !string.IsNullOrEmpty(p.Value))), hint);
+
+    /// <summary>The API's start and end for "the last <paramref name="since"/>" (30m, 1h, 2d) up to <paramref name="now"/>.</summary>
+    public static KeyValuePair<string, string?>[] Range(string since, DateTime now) =>
+        [new("start", Human.Rfc3339(now - Human.Lookback(since, "--since"))), new("end", Human.Rfc3339(now))];
+
     /// <summary>GETs the collector's JSON; a 404 with the collector's own reason (an id it does not have) becomes <see cref="NotFoundException"/> with <paramref name="hint"/>.</summary>
     public async Task<JsonElement> GetAsync(string pathAndQuery, string hint)
     {
