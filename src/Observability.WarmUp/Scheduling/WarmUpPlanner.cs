@@ -117,7 +117,9 @@ internal sealed partial class WarmUpPlanner(
         var o = options.Value;
         var activity = collectorTables
             ? await activities.ReadAsync(target.Function, now, o.HistoryWindow, o.ColdSignalWindow, target.Settings.KeepAlive, ct)
-            : new FunctionActivity(target.Function, null, null, new IdleTimeHistogram());
+            // Without the collector's spans the scheduler still knows its own pings: a run after an answered ping
+            // must not find the function overdue and ping again.
+            : new FunctionActivity(target.Function, null, await ledger.LastAnsweredAsync(target.Function, now, ct), new IdleTimeHistogram());
         var next = WarmUpPolicies.Create(target.Policy, target.Settings).NextPing(activity, now);
         if (next is not { } at || at > horizon || await ledger.HasPendingAsync(target.Function, now, o.PendingExpiry, ct))
         {

@@ -36,6 +36,17 @@ internal sealed class PingLedger(NpgsqlDataSource dataSource)
         return (bool)(await command.ExecuteScalarAsync(ct))!;
     }
 
+    /// <summary>When the function's last answered ping was sent, at or before <paramref name="now"/>; null if none.</summary>
+    public async Task<DateTimeOffset?> LastAnsweredAsync(string function, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT max(sent_at) FROM warmup.pings WHERE function_name = $1 AND outcome IN ('warm', 'cold') AND sent_at <= $2
+            """);
+        command.Parameters.AddWithValue(function);
+        command.Parameters.AddWithValue(now);
+        return await command.ExecuteScalarAsync(ct) is DateTime sent ? new DateTimeOffset(sent, TimeSpan.Zero) : null;
+    }
+
     /// <summary>Planned times of the pings that count against the budget in the hour before <paramref name="at"/>: every one planned, answered or not.</summary>
     public async Task<IReadOnlyList<DateTimeOffset>> PlannedInHourBeforeAsync(string function, DateTimeOffset at, CancellationToken ct)
     {
