@@ -1,10 +1,11 @@
 using System.Text.Json;
 using Observability.Testing;
+using Xunit.Abstractions;
 
 namespace Observability.Cli.Tests.Analysis;
 
 /// <summary>--limit, --cursor, --all and --max of the list commands, run as real processes against a seeded collector.</summary>
-public sealed class PagingCommandsTests(PagedCollector seeded) : IClassFixture<PagedCollector>
+public sealed class PagingCommandsTests(PagedCollector seeded, ITestOutputHelper output) : IClassFixture<PagedCollector>
 {
     private string[] Connection => ["--collector", seeded.ApiEndpoint.ToString(), "--read-key", CollectorRunner.ReadKey];
 
@@ -94,6 +95,7 @@ public sealed class PagingCommandsTests(PagedCollector seeded) : IClassFixture<P
     private async Task<ToolResult> RunOkAsync(string[] arguments)
     {
         var result = await ObsCli.RunAsync([.. arguments, .. Connection]);
+        output.WriteLine($"obs {string.Join(' ', arguments)}\n{result.Stdout}");
         Assert.True(result.ExitCode == 0, result.ToString());
         return result;
     }

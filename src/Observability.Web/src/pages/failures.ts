@@ -94,7 +94,7 @@ function groupView(items: SnapshotSummary[], d: FailureGroupDetail, more: HTMLEl
       [h("dt", null, "Fingerprint"), h("dd", null, h("code", null, g.fingerprint))]),
     g.latestMessage ? h("p", { class: "message" }, g.latestMessage) : null,
     s.frames && s.frames.length > 0 ? section("Top frames, as grouped (line numbers and generated names normalised)", h("pre", { class: "stack" }, s.frames.join("\n"))) : null,
-    section(`Snapshots (${fmt.count(items.length)} of ${fmt.count(g.count)})`, truncatedNote(d.scanned, d.truncated), table(
+    section(items.length < g.count ? `Snapshots (${fmt.count(items.length)} of ${fmt.count(g.count)})` : `Snapshots (${fmt.count(items.length)})`, truncatedNote(d.scanned, d.truncated), table(
       ["When", "Version", "Instance", "Trigger", ["Status", "num"], "Trace", ""],
       items.map(x => [fmt.time(x.time), x.version ?? "–", x.instance ?? "–", x.trigger ?? "–", x.statusCode ? String(x.statusCode) : "–",
         x.traceId ? link(href(`traces/${x.traceId}`, { span: x.spanId ?? undefined }), h("code", null, fmt.shortId(x.traceId))) : "–",
