@@ -88,10 +88,49 @@ public sealed class MetricsAndQueryTests(PostgresDatabase database) : IClassFixt
         Assert.Equal(Id(slowError), Assert.Single(jaeger.GetProperty("data").EnumerateArray()).GetProperty("traceID").GetString());
     }
 
+    [Fact]
+    public async Task Trace_search_pages_follow_the_cursor_newest_first_without_gaps_or_repeats()
+    {
+        // Seven single-span traces; three of them start in the same microsecond, so only the trace id orders them.
+        var t0 = DateTime.UtcNow.AddMinutes(-30);
+        var offsets = new[] { 0, 1, 2, 2, 2, 3, 4 };
+        var spans = offsets.Select(minutes =>
+        {
+            var span = Span("paged op");
+            span.StartTimeUnixNano = Nanos(t0.AddMinutes(minutes));
+            span.EndTimeUnixNano = span.StartTimeUnixNano + 1_000_000;
+            return span;
+        }).ToArray();
+        using var response = await _collector.Ingest.PostAsync("/v1/traces", Protobuf(Traces("paged-svc", null, spans)));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var expected = spans.OrderByDescending(s => s.StartTimeUnixNano).ThenByDescending(s => Convert.ToHexStringLower(s.TraceId.Span), StringComparer.Ordinal)
+            .Select(s => Convert.ToHexStringLower(s.TraceId.Span)).ToList();
+
+        var seen = new List<string>();
+        var pageSizes = new List<int>();
+        string? cursor = null;
+        do
+        {
+            var page = await _collector.Query.GetFromJsonAsync<JsonElement>(
+                "/api/v1/traces?service=paged-svc&limit=3" + (cursor is null ? string.Empty : "&cursor=" + Uri.EscapeDataString(cursor)));
+            var ids = page.GetProperty("items").EnumerateArray().Select(t => t.GetProperty("traceId").GetString()!).ToList();
+            seen.AddRange(ids);
+            pageSizes.Add(ids.Count);
+            cursor = page.GetProperty("next").GetString();
+        }
+        while (cursor is not null && pageSizes.Count < 10);
+
+        Assert.Equal([3, 3, 1], pageSizes);
+        // Every trace once, in one order across the pages: newest first, the trace id breaking ties.
+        Assert.Equal(expected, seen);
+    }
+
     [Theory]
     [InlineData("/api/v1/traces?minDuration=soon", "minDuration")]
     [InlineData("/api/v1/traces?start=yesterday", "start")]
     [InlineData("/api/v1/traces?limit=-3", "limit")]
+    [InlineData("/api/v1/traces?cursor=nonsense", "cursor")]
+    [InlineData("/api/v1/traces?cursor=WyIxIiwieiJd", "cursor")]
     [InlineData("/api/v1/traces/not-a-trace-id", "trace id")]
     [InlineData("/jaeger/api/traces?limit=5", "service is required")]
     [InlineData("/jaeger/api/traces?service=x&tags=%5B1%5D", "tags")]

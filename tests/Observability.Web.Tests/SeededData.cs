@@ -61,6 +61,18 @@ public sealed class SeededData
 
     public int CheckoutSnapshots { get; private set; }
 
+    /// <summary>The ids of the traces with a span of <paramref name="function"/> (its invocations and cold-start records), as the API writes them.</summary>
+    public IReadOnlySet<string> TraceIdsOf(string function) => _spans
+        .Where(s => s.Resource.Attributes.Any(a => a.Key == "faas.name" && a.Value.StringValue == function))
+        .Select(s => Convert.ToHexStringLower(s.Span.TraceId.ToByteArray())).ToHashSet();
+
+    /// <summary>How many failure groups the snapshots make: one per function and exception type, or trigger when there is none.</summary>
+    public int FailureGroups => _logs
+        .Select(l => (
+            l.Resource.Attributes.Single(a => a.Key == "faas.name").Value.StringValue,
+            l.Record.Attributes.FirstOrDefault(a => a.Key == "exception.type")?.Value.StringValue ?? l.Record.Attributes.Single(a => a.Key == "obs.snapshot.trigger").Value.StringValue))
+        .Distinct().Count();
+
     public static async Task<SeededData> SendAsync(CollectorRunner collector)
     {
         var data = new SeededData();

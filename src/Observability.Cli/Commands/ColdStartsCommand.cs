@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using System.Text.Json;
 using Observability.Cli.Terminal;
 using Spectre.Console;
@@ -14,37 +13,44 @@ internal static class ColdStartsCommand
         var function = new Option<string?>("--function") { Description = "Only this function." };
         var version = new Option<string?>("--version") { Description = "Only this version of it." };
         var since = new Option<string>("--since") { Description = "How far back to look (30m, 1h, 2d).", DefaultValueFactory = _ => "1h" };
-        var limit = new Option<int?>("--limit") { Description = "At most this many function versions (default: the collector's)." };
+        var paging = new ListPaging("function version", "function versions");
         var command = new Command("coldstarts", "Cold starts per function version: rate, init duration p50/p95/p99, phases, what they cost the tail.")
         {
-            function, version, since, limit, ColdStartsCompareCommand.Create(),
+            function, version, since, ColdStartsCompareCommand.Create(),
         };
+        paging.AddTo(command);
         QueryCommand.Attach(command, "obs coldstarts", async run =>
         {
             var r = run.Result;
             var now = DateTime.UtcNow;
-            var answer = await run.GetAsync(
+            var answer = await paging.ReadAsync(
+                run,
                 "api/v1/coldstarts",
-                [.. Invocation.Range(r.GetValue(since)!, now), new("function", r.GetValue(function)), new("version", r.GetValue(version)), new("limit", r.GetValue(limit)?.ToString(CultureInfo.InvariantCulture))],
+                [.. Invocation.Range(r.GetValue(since)!, now), new("function", r.GetValue(function)), new("version", r.GetValue(version))],
                 "is the collector as new as this obs?");
             if (run.Json)
             {
-                return Invocation.PrintJson(answer);
+                return Invocation.PrintJson(answer.Json);
             }
 
-            Print(answer, r.GetValue(since)!);
+            if (Print(answer.Json, r.GetValue(since)!))
+            {
+                paging.PrintFooter(answer);
+            }
+
             return 0;
         });
         return command;
     }
 
-    private static void Print(JsonElement answer, string since)
+    /// <summary>Prints the versions as a table with their phase charts; false when there were none (and says what to do).</summary>
+    private static bool Print(JsonElement answer, string since)
     {
         var items = answer.Items().ToList();
         if (items.Count == 0)
         {
             AnsiConsole.MarkupLine($"[yellow]No invocations in the last {Markup.Escape(since)}.[/] Look further back with --since (such as --since 1d), or check the function name with [bold]obs functions[/].");
-            return;
+            return false;
         }
 
         var table = new Table().Title($"Cold starts (last {Markup.Escape(since)}, warm-up pings left out)")
@@ -81,6 +87,8 @@ internal static class ColdStartsCommand
         {
             PrintPhases(c);
         }
+
+        return true;
     }
 
     // The median of each phase as a bar: where a cold start spends its time (spawn, init, runtime start, app init, first request).

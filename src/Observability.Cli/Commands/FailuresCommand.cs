@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using System.Text.Json;
 using Observability.Cli.Terminal;
 using Spectre.Console;
@@ -13,37 +12,41 @@ internal static class FailuresCommand
     {
         var function = new Option<string?>("--function") { Description = "Only this function's failures." };
         var since = new Option<string>("--since") { Description = "How far back to look (1h, 24h, 7d).", DefaultValueFactory = _ => "24h" };
-        var limit = new Option<int?>("--limit") { Description = "At most this many groups (default: the collector's)." };
+        var paging = new ListPaging("failure group", "failure groups");
         var command = new Command("failures", "Failure snapshots grouped by fingerprint: count, first and last seen, versions, the latest snapshot.")
         {
-            function, since, limit, FailureShowCommand.Create(),
+            function, since, FailureShowCommand.Create(),
         };
+        paging.AddTo(command);
         QueryCommand.Attach(command, "obs failures", async run =>
         {
             var r = run.Result;
             var now = DateTime.UtcNow;
-            var answer = await run.GetAsync(
-                "api/v1/failures",
-                [.. Invocation.Range(r.GetValue(since)!, now), new("function", r.GetValue(function)), new("limit", r.GetValue(limit)?.ToString(CultureInfo.InvariantCulture))],
-                "is the collector as new as this obs?");
+            var answer = await paging.ReadAsync(
+                run, "api/v1/failures", [.. Invocation.Range(r.GetValue(since)!, now), new("function", r.GetValue(function))], "is the collector as new as this obs?");
             if (run.Json)
             {
-                return Invocation.PrintJson(answer);
+                return Invocation.PrintJson(answer.Json);
             }
 
-            Print(answer, r.GetValue(since)!, now);
+            if (Print(answer.Json, r.GetValue(since)!, now))
+            {
+                paging.PrintFooter(answer);
+            }
+
             return 0;
         });
         return command;
     }
 
-    private static void Print(JsonElement answer, string since, DateTime now)
+    /// <summary>Prints the groups as a table; false when there were none (and says what to do).</summary>
+    private static bool Print(JsonElement answer, string since, DateTime now)
     {
         var items = answer.Items().ToList();
         if (items.Count == 0)
         {
             AnsiConsole.MarkupLine($"[green]No failure snapshots in the last {Markup.Escape(since)}.[/] Look further back with --since 7d; sidecars send a snapshot when an invocation fails (docs/failure-snapshots.md).");
-            return;
+            return false;
         }
 
         var table = new Table().AddColumn(new TableColumn("Fingerprint").NoWrap()).AddColumns("Function", "Failure")
@@ -70,6 +73,7 @@ internal static class FailuresCommand
         }
 
         AnsiConsole.MarkupLine("[grey]Show a group or a snapshot with [bold]obs failures show ID[/].[/]");
+        return true;
     }
 
     /// <summary>What failed: the exception type and message, else the trigger, status and route.</summary>

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using System.Text.Json;
 using Observability.Cli.Terminal;
 using Spectre.Console;
@@ -12,36 +11,39 @@ internal static class FunctionsCommand
     public static Command Create()
     {
         var since = new Option<string>("--since") { Description = "How far back the numbers reach (30m, 1h, 2d).", DefaultValueFactory = _ => "1h" };
-        var limit = new Option<int?>("--limit") { Description = "At most this many function versions (default: the collector's)." };
+        var paging = new ListPaging("function version", "function versions");
         var command = new Command("functions", "Every function version: invocations, error rate, cold-start rate, p95 latency, last invoked, idle time, warm-up policy.")
         {
-            since, limit,
+            since,
         };
+        paging.AddTo(command);
         QueryCommand.Attach(command, "obs functions", async run =>
         {
             var now = DateTime.UtcNow;
-            var answer = await run.GetAsync(
-                "api/v1/functions",
-                [.. Invocation.Range(run.Result.GetValue(since)!, now), new("limit", run.Result.GetValue(limit)?.ToString(CultureInfo.InvariantCulture))],
-                "is the collector as new as this obs?");
+            var answer = await paging.ReadAsync(run, "api/v1/functions", Invocation.Range(run.Result.GetValue(since)!, now), "is the collector as new as this obs?");
             if (run.Json)
             {
-                return Invocation.PrintJson(answer);
+                return Invocation.PrintJson(answer.Json);
             }
 
-            Print(answer, run.Result.GetValue(since)!, now);
+            if (Print(answer.Json, run.Result.GetValue(since)!, now))
+            {
+                paging.PrintFooter(answer);
+            }
+
             return 0;
         });
         return command;
     }
 
-    private static void Print(JsonElement answer, string since, DateTime now)
+    /// <summary>Prints the versions as a table; false when there were none (and says what to do).</summary>
+    private static bool Print(JsonElement answer, string since, DateTime now)
     {
         var items = answer.Items().ToList();
         if (items.Count == 0)
         {
             AnsiConsole.MarkupLine("[yellow]No functions yet.[/] Point a sidecar (or any OTLP exporter with faas.name) at the collector, invoke a function, then run [bold]obs functions[/] again.");
-            return;
+            return false;
         }
 
         var table = new Table().Title($"Functions (numbers over the last {Markup.Escape(since)})")
@@ -71,10 +73,7 @@ internal static class FunctionsCommand
         }
 
         AnsiConsole.Write(table);
-        if (answer.Str("next") is not null)
-        {
-            AnsiConsole.MarkupLine("[grey]More function versions than shown: raise --limit.[/]");
-        }
+        return true;
     }
 
     private static string Rate(double count, double? rate, string colour) =>

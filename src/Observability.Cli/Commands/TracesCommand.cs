@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using System.Text.Json;
 using Observability.Cli.Terminal;
 using Spectre.Console;
@@ -20,11 +19,12 @@ internal static class TracesCommand
         var minDuration = new Option<string?>("--min-duration") { Description = "Only spans at least this long (250ms, 1.5s)." };
         var errors = new Option<bool>("--errors") { Description = "Only traces with an error span." };
         var attributes = new Option<string[]>("--attr") { Description = "Only spans with this attribute value, as KEY=VALUE (repeatable).", AllowMultipleArgumentsPerToken = false };
-        var limit = new Option<int?>("--limit") { Description = "At most this many traces (default: the collector's)." };
+        var paging = new ListPaging("trace", "traces");
         var command = new Command("search", "Find traces, newest first.")
         {
-            service, function, operation, since, minDuration, errors, attributes, limit,
+            service, function, operation, since, minDuration, errors, attributes,
         };
+        paging.AddTo(command);
         QueryCommand.Attach(command, "obs traces search", async run =>
         {
             var r = run.Result;
@@ -37,7 +37,6 @@ internal static class TracesCommand
                 new("name", r.GetValue(operation)),
                 new("minDuration", r.GetValue(minDuration)),
                 new("errors", r.GetValue(errors) ? "true" : null),
-                new("limit", r.GetValue(limit)?.ToString(CultureInfo.InvariantCulture)),
             ];
             foreach (var attribute in r.GetValue(attributes) ?? [])
             {
@@ -50,25 +49,30 @@ internal static class TracesCommand
                 query.Add(new("attr." + attribute[..equals], attribute[(equals + 1)..]));
             }
 
-            var answer = await run.GetAsync("api/v1/traces", query, "is the collector as new as this obs?");
+            var answer = await paging.ReadAsync(run, "api/v1/traces", query, "is the collector as new as this obs?");
             if (run.Json)
             {
-                return Invocation.PrintJson(answer);
+                return Invocation.PrintJson(answer.Json);
             }
 
-            Print(answer, now);
+            if (Print(answer.Json, now))
+            {
+                paging.PrintFooter(answer);
+            }
+
             return 0;
         });
         return command;
     }
 
-    private static void Print(JsonElement answer, DateTime now)
+    /// <summary>Prints the traces as a table; false when there were none (and says what to do).</summary>
+    private static bool Print(JsonElement answer, DateTime now)
     {
         var items = answer.Items().ToList();
         if (items.Count == 0)
         {
             AnsiConsole.MarkupLine("[yellow]No traces match.[/] Widen the search (a longer --since, fewer filters), or check that your functions export to this collector.");
-            return;
+            return false;
         }
 
         var table = new Table().AddColumns("Trace", "Root").AddColumn(new TableColumn("Started").NoWrap())
@@ -90,6 +94,7 @@ internal static class TracesCommand
         }
 
         AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine($"[grey]{items.Count} traces. Open one with [bold]obs trace ID[/].[/]");
+        AnsiConsole.MarkupLine("[grey]Open one with [bold]obs trace ID[/].[/]");
+        return true;
     }
 }

@@ -43,10 +43,13 @@ internal static class ApiEndpoints
                         .Select(kv => KeyValuePair.Create(kv.Key[AttributePrefix.Length..], kv.Value.ToArray())),
                     "attr.KEY=VALUE"),
                 Limit = QueryParsing.Limit(q["limit"], limits),
+                After = TraceSearchKey.FromCursor(q["cursor"]),
             };
-            var found = await store.SearchAsync(query, ct);
-            return Results.Ok(new ApiList<ApiTraceSummary>(found.Select(t => new ApiTraceSummary(
-                ApiMapping.Hex(t.TraceId), t.RootService, t.RootName, t.StartTime, t.DurationNanos, t.SpanCount, t.ErrorCount, t.Services)).ToList()));
+            var (found, next) = await store.SearchPageAsync(query, ct);
+            return Results.Ok(new ApiList<ApiTraceSummary>(
+                found.Select(t => new ApiTraceSummary(
+                    ApiMapping.Hex(t.TraceId), t.RootService, t.RootName, t.StartTime, t.DurationNanos, t.SpanCount, t.ErrorCount, t.Services)).ToList(),
+                next?.ToCursor()));
         });
 
         api.MapGet("/services", async (TraceStore store, CancellationToken ct) =>

@@ -47,6 +47,33 @@ public sealed record TraceQuery
     /// <summary>Span (or resource) attributes that must equal the given values.</summary>
     public IReadOnlyDictionary<string, string> Attributes { get; init; } = new Dictionary<string, string>();
     public int Limit { get; init; } = 20;
+
+    /// <summary>Where the previous page ended (its <c>next</c>): only traces after it in the search's order.</summary>
+    public TraceSearchKey? After { get; init; }
+}
+
+/// <summary>
+/// A trace's place in a search's order: the start of its newest matching span, then its id (both descending), so
+/// that traces whose spans started in the same microsecond still page in a fixed order.
+/// </summary>
+public sealed record TraceSearchKey(DateTime LastMatchStart, byte[] TraceId)
+{
+    public string ToCursor() =>
+        PageCursor.Encode(LastMatchStart.Ticks.ToString(System.Globalization.CultureInfo.InvariantCulture), Convert.ToHexStringLower(TraceId));
+
+    /// <summary>The key in a cursor this API gave; null when none was given.</summary>
+    internal static TraceSearchKey? FromCursor(string? cursor)
+    {
+        if (PageCursor.Decode(cursor, 2) is not { } key)
+        {
+            return null;
+        }
+
+        return long.TryParse(key[0], System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var ticks)
+            && ticks is >= 0 and <= 3155378975999999999 && key[1].Length == 32 && key[1].All(char.IsAsciiHexDigit)
+            ? new TraceSearchKey(new DateTime(ticks, DateTimeKind.Utc), Convert.FromHexString(key[1]))
+            : throw new QueryException($"cursor=\"{cursor}\" is not a cursor of this list: pass the \"next\" of the previous page unchanged");
+    }
 }
 
 public sealed record TraceSummary(byte[] TraceId, string RootService, string RootName, DateTime StartTime, long DurationNanos, int SpanCount, int ErrorCount, string[] Services);
@@ -81,23 +108,26 @@ public sealed class TraceStore([FromKeyedServices(QueryDatabase.Key)] NpgsqlData
     }
 
     /// <summary>Ids of the most recent traces with at least one span matching every filter, newest first.</summary>
-    public async Task<byte[][]> FindTraceIdsAsync(TraceQuery q, CancellationToken ct)
+    public async Task<byte[][]> FindTraceIdsAsync(TraceQuery q, CancellationToken ct) =>
+        [.. (await FindTraceKeysAsync(q, ct)).Select(k => k.TraceId)];
+
+    private async Task<List<TraceSearchKey>> FindTraceKeysAsync(TraceQuery q, CancellationToken ct)
     {
         await using var cmd = FindTraceIdsCommand(q);
-        var ids = new List<byte[]>();
+        var keys = new List<TraceSearchKey>();
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            ids.Add(reader.GetFieldValue<byte[]>(0));
+            keys.Add(new TraceSearchKey(reader.GetDateTime(1), reader.GetFieldValue<byte[]>(0)));
         }
 
-        return [.. ids];
+        return keys;
     }
 
     /// <summary>The search's SQL and parameters, apart so that a test can EXPLAIN exactly what runs.</summary>
     internal NpgsqlCommand FindTraceIdsCommand(TraceQuery q)
     {
-        var sql = new StringBuilder("SELECT trace_id FROM spans WHERE start_time >= $1 AND start_time < $2");
+        var sql = new StringBuilder("SELECT trace_id, max(start_time) FROM spans WHERE start_time >= $1 AND start_time < $2");
         var parameters = new List<NpgsqlParameter> { new() { Value = q.Start, NpgsqlDbType = NpgsqlDbType.TimestampTz }, new() { Value = q.End, NpgsqlDbType = NpgsqlDbType.TimestampTz } };
         string Parameter(object value, NpgsqlDbType type)
         {
@@ -154,15 +184,40 @@ public sealed class TraceStore([FromKeyedServices(QueryDatabase.Key)] NpgsqlData
             sql.Append(" AND (").AppendJoin(" OR ", conditions).Append(')');
         }
 
-        sql.Append(" GROUP BY trace_id ORDER BY max(start_time) DESC LIMIT ").Append(Math.Clamp(q.Limit, 1, 10_000));
+        sql.Append(" GROUP BY trace_id");
+        if (q.After is { } after)
+        {
+            sql.Append(" HAVING (max(start_time), trace_id) < (")
+                .Append(Parameter(after.LastMatchStart, NpgsqlDbType.TimestampTz)).Append(", ")
+                .Append(Parameter(after.TraceId, NpgsqlDbType.Bytea)).Append(')');
+        }
+
+        sql.Append(" ORDER BY max(start_time) DESC, trace_id DESC LIMIT ").Append(Math.Clamp(q.Limit, 1, 10_001));
         var cmd = dataSource.CreateCommand(sql.ToString());
         cmd.Parameters.AddRange(parameters.ToArray());
         return cmd;
     }
 
-    public async Task<IReadOnlyList<TraceSummary>> SearchAsync(TraceQuery q, CancellationToken ct)
+    /// <summary>A page of the search: at most <see cref="TraceQuery.Limit"/> traces, and the key to continue after them when there are more.</summary>
+    public async Task<(IReadOnlyList<TraceSummary> Items, TraceSearchKey? Next)> SearchPageAsync(TraceQuery q, CancellationToken ct)
     {
-        var ids = await FindTraceIdsAsync(q, ct);
+        // One more than asked for says whether there is a next page.
+        var keys = await FindTraceKeysAsync(q with { Limit = q.Limit + 1 }, ct);
+        TraceSearchKey? next = null;
+        if (keys.Count > q.Limit)
+        {
+            keys.RemoveAt(keys.Count - 1);
+            next = keys[^1];
+        }
+
+        // In the order the pages follow (newest matching span first), so that a next page never goes back in time.
+        var summaries = await SummariesAsync([.. keys.Select(k => k.TraceId)], ct);
+        var rank = keys.Select((k, i) => (Id: Convert.ToHexString(k.TraceId), Rank: i)).ToDictionary(k => k.Id, k => k.Rank);
+        return ([.. summaries.OrderBy(t => rank[Convert.ToHexString(t.TraceId)])], next);
+    }
+
+    private async Task<IReadOnlyList<TraceSummary>> SummariesAsync(byte[][] ids, CancellationToken ct)
+    {
         if (ids.Length == 0)
         {
             return [];

@@ -3,6 +3,7 @@ import { palette, stackedBar, timeChart } from "../charts";
 import { empty, h, link, replace, section, table } from "../dom";
 import * as fmt from "../format";
 import { href, navigate, type Route } from "../router";
+import { readAll, withCursor } from "../paging";
 import { rangeOf, rangePicker } from "./functions";
 
 // Shapes of /api/v1/coldstarts and /api/v1/coldstarts/compare (docs/collector.md; each number in docs/cold-start-analysis.md).
@@ -37,7 +38,7 @@ const PHASE_PARTS: [string, string, string][] = [
 
 /** Cold starts of one function: how often, how long, where the time goes, what changed between versions, what it costs the tail. */
 export async function coldStartsPage(root: HTMLElement, route: Route): Promise<() => Promise<void>> {
-  const functions = (await get<List<FunctionRow>>("functions", { limit: 500 })).items;
+  const functions = await readAll(cursor => get<List<FunctionRow>>("functions", withCursor({ limit: 500 }, cursor)));
   const names = [...new Set(functions.map(f => f.name))].sort();
   const fn = route.query.get("function") ?? [...functions].sort((a, b) => b.coldStarts - a.coldStarts)[0]?.name;
   const body = h("div");
@@ -56,7 +57,7 @@ export async function coldStartsPage(root: HTMLElement, route: Route): Promise<(
 
   const load = async () => {
     const { start, end } = rangeOf(route, "24h");
-    const versions = (await get<List<ColdStarts>>("coldstarts", { function: fn, start, end, buckets: 48, limit: 100 })).items;
+    const versions = await readAll(cursor => get<List<ColdStarts>>("coldstarts", withCursor({ function: fn, start, end, buckets: 48, limit: 100 }, cursor)));
     const withCold = versions.filter(v => v.coldStarts > 0 || v.records > 0);
     const newest = withCold.length > 0 ? withCold[withCold.length - 1] : versions[versions.length - 1];
     const selected = versions.find(v => v.version === route.query.get("version")) ?? newest;

@@ -1,6 +1,7 @@
 import { get, type FunctionRow, type List } from "../api";
 import { empty, h, link, replace, section, table } from "../dom";
 import * as fmt from "../format";
+import { pagedList, pageSize, withCursor } from "../paging";
 import { href, navigate, type Route } from "../router";
 
 export const RANGES: [string, string, number][] = [["15m", "last 15 minutes", 15], ["1h", "last hour", 60], ["6h", "last 6 hours", 360], ["24h", "last 24 hours", 1440], ["7d", "last 7 days", 10080]];
@@ -26,27 +27,25 @@ export function rangePicker(route: Route, page: string, fallback = "1h"): HTMLEl
 
 /** Every function and version the collector has seen: traffic, errors, cold starts, latency, idle time, warm-up. */
 export async function functionsPage(root: HTMLElement, route: Route): Promise<() => Promise<void>> {
-  const body = h("div");
+  const limit = pageSize(route, 100);
+  const list = pagedList<FunctionRow, List<FunctionRow>>({
+    start: () => {
+      const { start, end } = rangeOf(route);
+      return cursor => get<List<FunctionRow>>("functions", withCursor({ start, end, limit }, cursor));
+    },
+    key: f => `${f.name}\u0000${f.version}`,
+    render: (rows, _, more) => view(rows, more),
+    noun: ["function version", "function versions"],
+  });
   replace(root, h("div", { class: "page-head" }, h("h1", null, "Functions"),
-    h("p", { class: "hint" }, "Per function and version; warm-up pings are left out of every rate."), rangePicker(route, "functions")), body);
-  const load = async () => {
-    const { start, end } = rangeOf(route);
-    const rows: FunctionRow[] = [];
-    let cursor: string | null | undefined;
-    do {
-      const page = await get<List<FunctionRow>>("functions", { start, end, limit: 500, cursor });
-      rows.push(...page.items);
-      cursor = page.next;
-    } while (cursor && rows.length < 5000);
-    replace(body, view(rows));
-  };
-  await load();
-  return load;
+    h("p", { class: "hint" }, "Per function and version; warm-up pings are left out of every rate."), rangePicker(route, "functions")), list.element);
+  await list.load();
+  return list.load;
 }
 
 const ratio = (part: number, whole: number) => whole > 0 ? part / whole : null;
 
-function view(rows: FunctionRow[]): HTMLElement {
+function view(rows: FunctionRow[], more: HTMLElement): HTMLElement {
   if (rows.length === 0) {
     return empty("No function has sent a span yet",
       h("p", null, "Put the sidecar in front of a function and point it at this collector's OTLP/HTTP port with the write key:"),
@@ -88,5 +87,5 @@ function view(rows: FunctionRow[]): HTMLElement {
       link(href("traces", { function: f.name }), "traces"), " · ",
       link(href("failures", { function: f.name }), "failures")));
     return cells;
-  }), { class: "data", "data-table": "functions" }));
+  }), { class: "data", "data-table": "functions" }), more);
 }

@@ -2,6 +2,7 @@ import { get, type List, type Service, type TraceSummary } from "../api";
 import { empty, h, link, replace, section, table } from "../dom";
 import * as fmt from "../format";
 import { href, navigate, type Route } from "../router";
+import { pagedList, pageSize, withCursor } from "../paging";
 import { RANGES } from "./functions";
 
 const FIELDS = ["service", "function", "name", "minDuration", "maxDuration", "attr", "errors", "range", "limit"] as const;
@@ -22,6 +23,8 @@ export async function tracesPage(root: HTMLElement, route: Route): Promise<() =>
     input("attr", "Attribute", "http.route=/orders"),
     h("label", null, "Time", h("select", { name: "range" }, RANGES.map(([v, text]) => h("option", { value: v, selected: (q.get("range") ?? "1h") === v }, text)))),
     h("label", { class: "check" }, h("input", { type: "checkbox", name: "errors", value: "true", checked: q.get("errors") === "true" }), "errors only"),
+    // A page size given in the URL stays with the next search.
+    q.get("limit") ? h("input", { type: "hidden", name: "limit", value: q.get("limit") }) : null,
     h("button", { type: "submit", class: "primary" }, "Search"));
   form.addEventListener("submit", e => {
     e.preventDefault();
@@ -32,35 +35,41 @@ export async function tracesPage(root: HTMLElement, route: Route): Promise<() =>
     navigate(href("traces", query));
   });
 
-  const results = h("div", { "aria-live": "polite" });
+  const filtered = [...q.keys()].some(k => k !== "range" && k !== "limit");
+  const list = pagedList<TraceSummary, List<TraceSummary>>({
+    start: () => {
+      const minutes = RANGES.find(r => r[0] === (q.get("range") ?? "1h"))?.[2] ?? 60;
+      const end = new Date();
+      const [attrKey, ...attrValue] = (q.get("attr") ?? "").split("=");
+      const query = {
+        service: q.get("service"), function: q.get("function"), name: q.get("name"),
+        minDuration: q.get("minDuration"), maxDuration: q.get("maxDuration"), errors: q.get("errors") === "true",
+        start: new Date(end.getTime() - minutes * 60_000).toISOString(), end: end.toISOString(), limit: pageSize(route, 50),
+        ...(attrKey && attrValue.length > 0 ? { [`attr.${attrKey.trim()}`]: attrValue.join("=").trim() } : {}),
+      };
+      return cursor => get<List<TraceSummary>>("traces", withCursor(query, cursor));
+    },
+    key: t => t.traceId,
+    render: (traces, last, more) => view(traces, filtered, Boolean(last.next), more),
+    noun: ["trace", "traces"],
+  });
+  const results = h("div", null, list.element);
   replace(root, h("div", { class: "page-head" }, h("h1", null, "Traces"),
     h("p", { class: "hint" }, "Press ", h("kbd", null, "/"), " to search. A trace matches when one of its spans matches every filter.")), form, results);
 
-  const load = async () => {
-    const minutes = RANGES.find(r => r[0] === (q.get("range") ?? "1h"))?.[2] ?? 60;
-    const end = new Date();
-    const [attrKey, ...attrValue] = (q.get("attr") ?? "").split("=");
-    const found = await get<List<TraceSummary>>("traces", {
-      service: q.get("service"), function: q.get("function"), name: q.get("name"),
-      minDuration: q.get("minDuration"), maxDuration: q.get("maxDuration"), errors: q.get("errors") === "true",
-      start: new Date(end.getTime() - minutes * 60_000).toISOString(), end: end.toISOString(), limit: q.get("limit") ?? 50,
-      ...(attrKey && attrValue.length > 0 ? { [`attr.${attrKey.trim()}`]: attrValue.join("=").trim() } : {}),
-    });
-    replace(results, view(found.items, [...q.keys()].some(k => k !== "range"), Number(q.get("limit") ?? 50)));
-  };
-  try { await load(); } catch (e) { replace(results, h("div", { class: "error-box", role: "alert" }, String(e instanceof Error ? e.message : e))); }
-  return load;
+  try { await list.load(); } catch (e) { replace(results, h("div", { class: "error-box", role: "alert" }, String(e instanceof Error ? e.message : e))); }
+  return list.load;
 }
 
-function view(traces: TraceSummary[], filtered: boolean, limit: number): HTMLElement {
+function view(traces: TraceSummary[], filtered: boolean, hasMore: boolean, more: HTMLElement): HTMLElement {
   if (traces.length === 0) {
     return empty(filtered ? "No trace matches these filters" : "No traces in this time range",
       h("p", null, filtered ? "Widen the time range or remove a filter." :
         "Spans arrive on the collector's OTLP ports (4317 gRPC, 4318 HTTP) with the write key. Point a sidecar or an OpenTelemetry SDK there (see the Functions page), or pick a longer time range."));
   }
   const longest = Math.max(...traces.map(t => t.durationNanos), 1);
-  const title = traces.length >= limit
-    ? `The newest ${traces.length} traces (there may be more: narrow the search or the time range)`
+  const title = hasMore
+    ? `The newest ${traces.length} traces (more below: load them, or narrow the search)`
     : `${traces.length} trace${traces.length === 1 ? "" : "s"}, newest first`;
   return section(title, table(
     ["Started", "Root span", ["Duration", "num"], "", ["Spans", "num"], ["Errors", "num"], "Services", "Trace"],
@@ -73,5 +82,5 @@ function view(traces: TraceSummary[], filtered: boolean, limit: number): HTMLEle
       t.errorCount > 0 ? h("span", { class: "bad" }, String(t.errorCount)) : "0",
       t.services.join(", "),
       h("code", null, fmt.shortId(t.traceId)),
-    ]), { class: "data", "data-table": "traces" }));
+    ]), { class: "data", "data-table": "traces" }), more);
 }
