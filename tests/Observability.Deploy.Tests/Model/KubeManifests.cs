@@ -75,11 +75,43 @@ internal sealed partial record KubeContainer(KubeObject Owner, Dictionary<object
                 value = "from-field";
             }
 
+            // A path into a mounted Secret becomes a local file with that Secret item's content.
+            value = SecretFile(value, secrets) ?? value;
             own[name] = value;
             env[name] = value;
         }
 
         return env;
+    }
+
+    /// <summary>
+    /// For a path under a mounted Secret volume: a local file standing for that item (throws when the Secret or the
+    /// item is not generated); null for any other value.
+    /// </summary>
+    private string? SecretFile(string value, KubeSecrets secrets)
+    {
+        foreach (var (mountPath, volumeName) in Mounts)
+        {
+            if (!value.StartsWith(mountPath.TrimEnd('/') + "/", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var volume = Owner.PodSpec!.Maps("volumes").Single(v => v.Str("name") == volumeName);
+            if (volume.Map("secret") is not { } secret)
+            {
+                return null;
+            }
+
+            var itemPath = value[(mountPath.TrimEnd('/').Length + 1)..];
+            var items = secret.Maps("items").ToList();
+            var key = items.Count == 0 ? itemPath : items.SingleOrDefault(i => i.Str("path") == itemPath)?.Str("key")
+                ?? throw new InvalidOperationException($"{Where}: {value} is not an item of the Secret volume {volumeName}");
+            return secrets.LocalFile(secret.Str("secretName")!, key)
+                ?? throw new InvalidOperationException($"{Where}: {value} is Secret {secret.Str("secretName")} key {key}, which is not generated");
+        }
+
+        return null;
     }
 
     /// <summary>The variables that other variables of this container refer to as $(NAME): set to be expanded, not read.</summary>
@@ -99,9 +131,11 @@ internal sealed partial record KubeContainer(KubeObject Owner, Dictionary<object
 }
 
 /// <summary>The Secrets kustomize generates (kustomization.yaml's secretGenerator), keys and example values.</summary>
-internal sealed class KubeSecrets
+internal sealed class KubeSecrets : IDisposable
 {
     private readonly Dictionary<string, IReadOnlyDictionary<string, string>> _secrets = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _tlsSecrets = new(StringComparer.Ordinal);
+    private readonly Lazy<TestCertificates> _certificates = new(TestCertificates.Create);
 
     /// <summary>The generator's env files are read from their committed examples (keys.env from keys.env.example).</summary>
     public KubeSecrets(string kustomizationDirectory, Dictionary<object, object?> kustomization)
@@ -130,12 +164,52 @@ internal sealed class KubeSecrets
             }
 
             _secrets[generator.Str("name")!] = values;
+            if (generator.Str("type") == "kubernetes.io/tls")
+            {
+                _tlsSecrets.Add(generator.Str("name")!);
+            }
         }
     }
 
     public IReadOnlyCollection<string> Names => _secrets.Keys;
 
     public IReadOnlyDictionary<string, string> Keys(string secret) => _secrets[secret];
+
+    /// <summary>
+    /// A local file for a Secret item mounted as a file. A TLS Secret's tls.crt, tls.key and ca.crt (the
+    /// kubernetes.io/tls and cert-manager names) are a test certificate, its key and its CA.
+    /// </summary>
+    public string? LocalFile(string secret, string key)
+    {
+        if (Value(secret, key) is not { } value)
+        {
+            return null;
+        }
+
+        if (_tlsSecrets.Contains(secret))
+        {
+            var tls = _certificates.Value;
+            return key switch
+            {
+                "tls.crt" => tls.CertificateFile,
+                "tls.key" => tls.KeyFile,
+                "ca.crt" => tls.AuthorityFile,
+                _ => null,
+            };
+        }
+
+        var file = Path.Combine(Path.GetTempPath(), $"obs-deploy-{secret}-{key}-{Environment.ProcessId}");
+        File.WriteAllText(file, value);
+        return file;
+    }
+
+    public void Dispose()
+    {
+        if (_certificates.IsValueCreated)
+        {
+            _certificates.Value.Dispose();
+        }
+    }
 
     public string? Value(string secret, string key) =>
         _secrets.TryGetValue(secret, out var keys) && keys.TryGetValue(key, out var value) ? value : null;
