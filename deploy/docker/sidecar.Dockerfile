@@ -25,7 +25,7 @@ RUN rid="linux-$([ "$TARGETARCH" = arm64 ] && echo arm64 || echo x64)" \
 
 FROM ${RUNTIME_IMAGE}
 WORKDIR /app
-COPY --from=build /app/obs-sidecar ./
+COPY --from=build /app/ ./
 # Listen on every address in a container (the sidecar's default is loopback).
 ENV Sidecar__ListenAddress=0.0.0.0
 # Proxy port (clients call it instead of the function) and admin port (/metrics, /healthz, /readyz).
