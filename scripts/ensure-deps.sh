@@ -11,6 +11,8 @@ command -v clang >/dev/null 2>&1 || need+=(clang)
 # Rules, alerts and dashboards are proven with the real tools: promtool, prometheus, amtool.
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v amtool >/dev/null 2>&1 || need+=(prometheus-alertmanager)
+# deploy/'s manifests and Compose file are linted with yamllint (tests/Observability.Deploy.Tests).
+command -v yamllint >/dev/null 2>&1 || need+=(yamllint)
 # Browser tests drive Debian's Chromium (Playwright's own browser download does not work here).
 [ -x /usr/bin/chromium ] || need+=(chromium)
 # The collector's build builds its web UI with Vite (Node.js 20.19 or later, npm).
