@@ -216,6 +216,48 @@ public sealed class ReplicaTests
         Assert.Equal(6 * 5 * 3, await Sql.ScalarAsync<long>(fresh, $"SELECT count(*) FROM spans WHERE function_name = '{Function}'"));
     }
 
+    [Fact]
+    public async Task Replicas_given_the_same_two_requests_in_opposite_orders_store_them_once_and_refuse_neither()
+    {
+        // Each replica's single writer closes its batch when it holds both requests, so replica A writes r1 then
+        // r2 while B writes r2 then r1, at the same moment: each COPY meets rows the other has not committed yet.
+        const int Spans = 3000;
+        void Configure(Configuration.CollectorOptions o)
+        {
+            o.Writers = 1;
+            o.BatchMaxRows = 2 * Spans;
+            o.BatchLinger = TimeSpan.FromSeconds(1);
+        }
+
+        var fresh = await (await PostgresServer.Shared).CreateDatabaseAsync("replicas");
+        var replicas = await Task.WhenAll(CollectorRunner.StartAsync(fresh, Configure), CollectorRunner.StartAsync(fresh, Configure));
+        await using var a = replicas[0];
+        await using var b = replicas[1];
+        var r1 = ManyTraces("crossed", "cross-fn", Spans);
+        var r2 = ManyTraces("crossed", "cross-fn", Spans);
+
+        var first = new[] { a.Ingest.PostAsync("/v1/traces", Protobuf(r1)), b.Ingest.PostAsync("/v1/traces", Protobuf(r2)) };
+        foreach (var replica in replicas)
+        {
+            await Poll.UntilAsync(() => replica.Query.GetStringAsync("/metrics"), m => MetricsText.Value(m, "obs_collector_queue_depth") >= Spans, what: "the first request to wait in its batch");
+        }
+
+        var second = new[] { a.Ingest.PostAsync("/v1/traces", Protobuf(r2)), b.Ingest.PostAsync("/v1/traces", Protobuf(r1)) };
+        foreach (var response in await Task.WhenAll(first.Concat(second)))
+        {
+            using (response)
+            {
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            }
+        }
+
+        Assert.Equal(2 * Spans, await Sql.ScalarAsync<long>(fresh, "SELECT count(*) FROM spans WHERE service_name = 'crossed'"));
+        Assert.Equal(2 * Spans, await Sql.ScalarAsync<double>(fresh, "SELECT invocations FROM functions WHERE function_name = 'cross-fn'"));
+        var metrics = await Task.WhenAll(a.Query.GetStringAsync("/metrics"), b.Query.GetStringAsync("/metrics"));
+        Assert.Equal(2 * Spans, metrics.Sum(m => MetricsText.Value(m, "obs_collector_duplicates_total{signal=\"spans\"}")));
+        Assert.Equal(2 * Spans, metrics.Sum(m => MetricsText.Value(m, "faas_invocations_total{function=\"cross-fn\",version=\"1\",trigger=\"http\"}")));
+    }
+
     /// <summary><paramref name="traces"/> traces of a SERVER span with two children, all starting at <paramref name="start"/>.</summary>
     private static ExportTraceServiceRequest Request(DateTime start, int traces, string function = Function)
     {
