@@ -219,14 +219,16 @@ public sealed class ReplicaTests
     [Fact]
     public async Task Replicas_given_the_same_two_requests_in_opposite_orders_store_them_once_and_refuse_neither()
     {
-        // Each replica's single writer closes its batch when it holds both requests, so replica A writes r1 then
-        // r2 while B writes r2 then r1, at the same moment: each COPY meets rows the other has not committed yet.
+        // Replica A writes r1 then r2 in one batch while B writes r2 then r1, at the same moment: each COPY meets rows
+        // the other has not committed yet. To get there, each replica's single writer is held on a first, small batch
+        // (its COPY waits for this test's lock) while r1 and r2 queue up behind it in the chosen order; releasing the
+        // lock lets both replicas go at once, and each takes the two requests as one batch (BatchMaxRows rows).
         const int Spans = 3000;
         void Configure(Configuration.CollectorOptions o)
         {
             o.Writers = 1;
             o.BatchMaxRows = 2 * Spans;
-            o.BatchLinger = TimeSpan.FromSeconds(1);
+            o.BatchLinger = TimeSpan.Zero; // the held batch takes nothing that arrives after it
         }
 
         var fresh = await (await PostgresServer.Shared).CreateDatabaseAsync("replicas");
@@ -236,14 +238,43 @@ public sealed class ReplicaTests
         var r1 = ManyTraces("crossed", "cross-fn", Spans);
         var r2 = ManyTraces("crossed", "cross-fn", Spans);
 
-        var first = new[] { a.Ingest.PostAsync("/v1/traces", Protobuf(r1)), b.Ingest.PostAsync("/v1/traces", Protobuf(r2)) };
-        foreach (var replica in replicas)
+        await using var holder = new NpgsqlConnection(fresh);
+        await holder.OpenAsync();
+        var tx = await holder.BeginTransactionAsync();
+        await using (var hold = new NpgsqlCommand("LOCK TABLE spans IN ACCESS EXCLUSIVE MODE", holder, tx))
         {
-            await Poll.UntilAsync(() => replica.Query.GetStringAsync("/metrics"), m => MetricsText.Value(m, "obs_collector_queue_depth") >= Spans, what: "the first request to wait in its batch");
+            await hold.ExecuteNonQueryAsync();
         }
 
-        var second = new[] { a.Ingest.PostAsync("/v1/traces", Protobuf(r2)), b.Ingest.PostAsync("/v1/traces", Protobuf(r1)) };
-        foreach (var response in await Task.WhenAll(first.Concat(second)))
+        var held = replicas.Select(r => r.Ingest.PostAsync("/v1/traces", Protobuf(ManyTraces("held", null, 10)))).ToArray();
+        await Poll.UntilAsync(
+            () => Sql.ScalarAsync<long>(fresh, "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity s ON s.pid = l.pid WHERE NOT l.granted AND s.datname = current_database()"),
+            waiting => waiting >= 2,
+            TimeSpan.FromSeconds(60),
+            "both writers to wait on their first batch");
+
+        async Task<HttpResponseMessage[]> SendInOrderAsync(params (CollectorRunner Replica, ExportTraceServiceRequest Request)[] sends)
+        {
+            var pending = new List<Task<HttpResponseMessage>>();
+            foreach (var (replica, request) in sends)
+            {
+                var queued = await QueueDepthAsync(replica);
+                pending.Add(replica.Ingest.PostAsync("/v1/traces", Protobuf(request)));
+                await Poll.UntilAsync(() => QueueDepthAsync(replica), depth => depth >= queued + Spans, TimeSpan.FromSeconds(60), "the request to be queued");
+            }
+
+            return await Task.WhenAll(pending);
+        }
+
+        var sending = Task.WhenAll(SendInOrderAsync((a, r1), (a, r2)), SendInOrderAsync((b, r2), (b, r1)));
+        foreach (var replica in replicas)
+        {
+            await Poll.UntilAsync(() => QueueDepthAsync(replica), depth => depth >= 2 * Spans, TimeSpan.FromSeconds(60), "both requests to be queued");
+        }
+
+        await tx.CommitAsync();
+        await tx.DisposeAsync();
+        foreach (var response in (await Task.WhenAll(held)).Concat((await sending).SelectMany(r => r)))
         {
             using (response)
             {
@@ -254,9 +285,13 @@ public sealed class ReplicaTests
         Assert.Equal(2 * Spans, await Sql.ScalarAsync<long>(fresh, "SELECT count(*) FROM spans WHERE service_name = 'crossed'"));
         Assert.Equal(2 * Spans, await Sql.ScalarAsync<double>(fresh, "SELECT invocations FROM functions WHERE function_name = 'cross-fn'"));
         var metrics = await Task.WhenAll(a.Query.GetStringAsync("/metrics"), b.Query.GetStringAsync("/metrics"));
+        Assert.All(metrics, m => Assert.Equal(2, MetricsText.Value(m, "obs_collector_batch_rows_count"))); // the held batch, then r1 and r2 together
         Assert.Equal(2 * Spans, metrics.Sum(m => MetricsText.Value(m, "obs_collector_duplicates_total{signal=\"spans\"}")));
         Assert.Equal(2 * Spans, metrics.Sum(m => MetricsText.Value(m, "faas_invocations_total{function=\"cross-fn\",version=\"1\",trigger=\"http\"}")));
     }
+
+    private static async Task<double> QueueDepthAsync(CollectorRunner replica) =>
+        MetricsText.Value(await replica.Query.GetStringAsync("/metrics"), "obs_collector_queue_depth");
 
     /// <summary><paramref name="traces"/> traces of a SERVER span with two children, all starting at <paramref name="start"/>.</summary>
     private static ExportTraceServiceRequest Request(DateTime start, int traces, string function = Function)
