@@ -248,7 +248,7 @@ public sealed class ReplicaTests
 
         var held = replicas.Select(r => r.Ingest.PostAsync("/v1/traces", Protobuf(ManyTraces("held", null, 10)))).ToArray();
         await Poll.UntilAsync(
-            () => Sql.ScalarAsync<long>(fresh, "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity s ON s.pid = l.pid WHERE NOT l.granted AND s.datname = current_database()"),
+            () => Sql.ScalarAsync<long>(fresh, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'COPY spans%'"),
             waiting => waiting >= 2,
             TimeSpan.FromSeconds(60),
             "both writers to wait on their first batch");
@@ -259,8 +259,10 @@ public sealed class ReplicaTests
             foreach (var (replica, request) in sends)
             {
                 var queued = await QueueDepthAsync(replica);
-                pending.Add(replica.Ingest.PostAsync("/v1/traces", Protobuf(request)));
-                await Poll.UntilAsync(() => QueueDepthAsync(replica), depth => depth >= queued + Spans, TimeSpan.FromSeconds(60), "the request to be queued");
+                var post = replica.Ingest.PostAsync("/v1/traces", Protobuf(request));
+                pending.Add(post);
+                await Poll.UntilAsync(() => QueueDepthAsync(replica), depth => depth >= queued + Spans || post.IsCompleted, TimeSpan.FromSeconds(60), "the request to be queued");
+                Assert.False(post.IsCompleted, $"answered before its batch could be written: {(post.IsCompletedSuccessfully ? post.Result.StatusCode.ToString() : post.Exception?.Message)}");
             }
 
             return await Task.WhenAll(pending);
