@@ -155,6 +155,10 @@ internal sealed partial class BatchWriter(
     {
         var spans = batch.SelectMany(w => w.Spans).ToList();
         var logs = batch.SelectMany(w => w.Logs).ToList();
+        // In key order, so that two replicas writing the same rows at once (a retry the load balancer sent to the
+        // other one) wait for each other in one order instead of deadlocking (tests/…/ReplicaTests.cs).
+        spans.Sort(static (x, y) => x.TraceId.AsSpan().SequenceCompareTo(y.TraceId) is var c and not 0 ? c : x.SpanId.AsSpan().SequenceCompareTo(y.SpanId));
+        logs.Sort(static (x, y) => x.LogId.AsSpan().SequenceCompareTo(y.LogId));
         await partitions.EnsureAsync(
             spans.Select(s => DateOnly.FromDateTime(s.StartTime)).Concat(logs.Select(l => DateOnly.FromDateTime(l.Time))).Distinct(),
             CancellationToken.None);
@@ -162,8 +166,9 @@ internal sealed partial class BatchWriter(
         {
             return await CommitOnceAsync(conn, spans, logs, dedupe: false);
         }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.DeadlockDetected)
         {
+            // Already stored, or being stored by another writer that PostgreSQL let go first: write again, skipping it.
             return await CommitOnceAsync(conn, spans, logs, dedupe: true);
         }
     }
