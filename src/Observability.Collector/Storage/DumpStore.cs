@@ -25,15 +25,21 @@ internal sealed class DumpStore(NpgsqlDataSource dataSource, [FromKeyedServices(
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
+        // The row first: a second upload of the same id waits on it here until this one commits or rolls back.
         await using (var upsert = new NpgsqlCommand(
-            "INSERT INTO dumps (dump_id, received, bytes) VALUES ($1, $2, 0) ON CONFLICT (dump_id) DO UPDATE SET received = excluded.received, bytes = 0; " +
-            "DELETE FROM dump_chunks WHERE dump_id = $1",
+            "INSERT INTO dumps (dump_id, received, bytes) VALUES ($1, $2, 0) ON CONFLICT (dump_id) DO UPDATE SET received = excluded.received, bytes = 0",
             conn,
             tx))
         {
             upsert.Parameters.Add(new NpgsqlParameter { Value = dumpId, NpgsqlDbType = NpgsqlDbType.Text });
             upsert.Parameters.Add(new NpgsqlParameter { Value = received, NpgsqlDbType = NpgsqlDbType.TimestampTz });
             await upsert.ExecuteNonQueryAsync(ct);
+        }
+
+        await using (var replace = new NpgsqlCommand("DELETE FROM dump_chunks WHERE dump_id = $1", conn, tx))
+        {
+            replace.Parameters.Add(new NpgsqlParameter { Value = dumpId, NpgsqlDbType = NpgsqlDbType.Text });
+            await replace.ExecuteNonQueryAsync(ct);
         }
 
         long total = 0;
