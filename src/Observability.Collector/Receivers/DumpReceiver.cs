@@ -71,7 +71,12 @@ internal sealed partial class DumpReceiver(DumpStore store, CollectorMetrics met
         }
         catch (DumpTooLargeException e)
         {
-            await RequestBody.DrainAsync(request.Body, DrainBound, http.RequestAborted);
+            // A client waiting for 100 Continue has sent nothing yet; reading would ask it for the whole body.
+            if (!request.Headers.Expect.ToString().Contains("100-continue", StringComparison.OrdinalIgnoreCase))
+            {
+                await RequestBody.DrainAsync(request.Body, DrainBound, http.RequestAborted);
+            }
+
             await RefuseAsync(http, StatusCodes.Status413PayloadTooLarge, "too_large", e.Message);
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
