@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net.Http.Json;
-using Observability.Testing;
 using Microsoft.Playwright;
+using Observability.Testing;
 
 namespace Observability.Web.Tests;
 
