@@ -57,10 +57,12 @@ public sealed class CollectorOutageTests(PostgresDatabase database) : IClassFixt
         try
         {
             await collector.DisposeAsync();
+            var failed = DateTime.UtcNow;
             Assert.Equal(HttpStatusCode.InternalServerError, (await sidecar.Client.GetAsync("/throw")).StatusCode);
 
             // The snapshot is spooled after its dump was written and queued: by then the first upload attempt met no collector.
-            await Poll.UntilAsync(() => Task.FromResult(Spooled("outage-dump-fn", "*.pb")), n => n > 0, TimeSpan.FromSeconds(60), "the snapshot spooled");
+            // (Only this run's: an earlier run may have left one in a spool of the same name.)
+            await Poll.UntilAsync(() => Task.FromResult(Spooled("outage-dump-fn", "*.pb", failed)), n => n > 0, TimeSpan.FromSeconds(60), "the snapshot spooled");
             Assert.Single(Directory.GetFiles(dumps));
             collector = await CollectorRunner.StartAsync(database.ConnectionString, Ports);
 
@@ -80,11 +82,12 @@ public sealed class CollectorOutageTests(PostgresDatabase database) : IClassFixt
         }
     }
 
-    private static int Spooled(string function, string pattern)
+    private static int Spooled(string function, string pattern, DateTime since)
     {
         var spool = Path.Combine(Path.GetTempPath(), "obs-sidecar-spool");
         return Directory.Exists(spool)
-            ? Directory.EnumerateFiles(spool, pattern, SearchOption.AllDirectories).Count(f => f.Contains(function, StringComparison.Ordinal))
+            ? Directory.EnumerateFiles(spool, pattern, SearchOption.AllDirectories)
+                .Count(f => f.Contains(function, StringComparison.Ordinal) && File.GetLastWriteTimeUtc(f) >= since.AddSeconds(-1))
             : 0;
     }
 
