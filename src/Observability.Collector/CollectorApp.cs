@@ -78,6 +78,8 @@ public static class CollectorApp
         services.AddSingleton(sp => new IngestQueue(options.QueueCapacity, sp.GetRequiredService<CollectorMetrics>()));
         services.AddSingleton<IngestService>();
         services.AddSingleton<OtlpHttpReceiver>();
+        services.AddSingleton<DumpStore>();
+        services.AddSingleton<DumpReceiver>();
         services.AddKeyedSingleton(QueryDatabase.Key, (_, _) => QueryDatabase.Create(DatabaseUrls.ToConnectionString(options.DatabaseUrl!), options.QueryTimeout));
         services.AddSingleton<TraceStore>();
         services.AddSingleton<SnapshotStore>();
@@ -110,6 +112,7 @@ public static class CollectorApp
         var receiver = app.Services.GetRequiredService<OtlpHttpReceiver>();
         app.MapPost("/v1/traces", receiver.TracesAsync).WithMetadata(new ServedOn(ListenerRole.OtlpHttp));
         app.MapPost("/v1/logs", receiver.LogsAsync).WithMetadata(new ServedOn(ListenerRole.OtlpHttp));
+        app.MapPut("/v1/dumps/{dumpId}", app.Services.GetRequiredService<DumpReceiver>().PutAsync).WithMetadata(new ServedOn(ListenerRole.OtlpHttp));
         app.MapGrpcService<OtlpGrpcTraceService>().WithMetadata(new ServedOn(ListenerRole.OtlpGrpc));
         app.MapGrpcService<OtlpGrpcLogsService>().WithMetadata(new ServedOn(ListenerRole.OtlpGrpc));
 

@@ -39,6 +39,14 @@ public sealed class AuthMatrixTests(PostgresDatabase database) : IClassFixture<P
     [
         OtlpHttp("/v1/traces", new ExportTraceServiceRequest()),
         OtlpHttp("/v1/logs", new ExportLogsServiceRequest()),
+        new("/v1/dumps/{dumpId}", Access.WriteKey, "HTTP 201", async (t, key) =>
+        {
+            using var client = CollectorRunner.Client(t._collector.OtlpHttpPort, key);
+            using var content = new ByteArrayContent(Encoding.UTF8.GetBytes("a dump"));
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/octet-stream");
+            using var response = await client.PutAsync(new Uri($"/v1/dumps/{Guid.NewGuid():N}", UriKind.Relative), content);
+            return await OutcomeAsync(response);
+        }),
         new("/opentelemetry.proto.collector.trace.v1.TraceService/Export", Access.WriteKey, "gRPC OK",
             (t, key) => t.GrpcAsync(c => new TraceService.TraceServiceClient(c).ExportAsync(new ExportTraceServiceRequest(), Bearer(key)).ResponseAsync)),
         new("/opentelemetry.proto.collector.logs.v1.LogsService/Export", Access.WriteKey, "gRPC OK",

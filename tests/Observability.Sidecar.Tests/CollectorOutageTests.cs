@@ -46,6 +46,51 @@ public sealed class CollectorOutageTests(PostgresDatabase database) : IClassFixt
         }
     }
 
+    [Fact]
+    public async Task A_dump_written_while_the_collector_is_down_is_uploaded_on_a_retry_once_it_is_back()
+    {
+        var (grpc, otlp, http) = (LocalPostgres.FreePort(), LocalPostgres.FreePort(), LocalPostgres.FreePort());
+        void Ports(Collector.Configuration.CollectorOptions o) => (o.OtlpGrpcPort, o.OtlpHttpPort, o.HttpPort) = (grpc, otlp, http);
+        var dumps = Directory.CreateTempSubdirectory("obs-outage-dumps-").FullName;
+        var collector = await CollectorRunner.StartAsync(database.ConnectionString, Ports);
+        await using var sidecar = await SidecarRunner.StartAsync("outage-dump-fn", collector, "DumpOnFailure=Triage", $"DumpDirectory={dumps}");
+        try
+        {
+            await collector.DisposeAsync();
+            var failed = DateTime.UtcNow;
+            Assert.Equal(HttpStatusCode.InternalServerError, (await sidecar.Client.GetAsync("/throw")).StatusCode);
+
+            // The snapshot is spooled after its dump was written and queued: by then the first upload attempt met no collector.
+            // (Only this run's: an earlier run may have left one in a spool of the same name.)
+            await Poll.UntilAsync(() => Task.FromResult(Spooled("outage-dump-fn", "*.pb", failed)), n => n > 0, TimeSpan.FromSeconds(60), "the snapshot spooled");
+            Assert.Single(Directory.GetFiles(dumps));
+            collector = await CollectorRunner.StartAsync(database.ConnectionString, Ports);
+
+            var metrics = await Poll.UntilAsync(
+                () => sidecar.Admin.GetStringAsync("/metrics"),
+                m => MetricsText.Value(m, "obs_sidecar_dump_uploads_total{outcome=\"uploaded\"}") + MetricsText.Value(m, "obs_sidecar_dump_uploads_total{outcome=\"gave_up\"}") >= 1,
+                TimeSpan.FromSeconds(60),
+                "the dump's upload to end");
+            Assert.Equal(1, MetricsText.Value(metrics, "obs_sidecar_dump_uploads_total{outcome=\"uploaded\"}"));
+            Assert.Equal(1, await Sql.ScalarAsync<long>(database.ConnectionString, "SELECT count(*) FROM dumps"));
+            await Poll.UntilAsync(() => Task.FromResult(Directory.GetFiles(dumps).Length), n => n == 0, what: "the uploaded dump's deletion");
+        }
+        finally
+        {
+            await collector.DisposeAsync();
+            Directory.Delete(dumps, recursive: true);
+        }
+    }
+
+    private static int Spooled(string function, string pattern, DateTime since)
+    {
+        var spool = Path.Combine(Path.GetTempPath(), "obs-sidecar-spool");
+        return Directory.Exists(spool)
+            ? Directory.EnumerateFiles(spool, pattern, SearchOption.AllDirectories)
+                .Count(f => f.Contains(function, StringComparison.Ordinal) && File.GetLastWriteTimeUtc(f) >= since.AddSeconds(-1))
+            : 0;
+    }
+
     private static int SpooledBlobs(string function)
     {
         var spool = Path.Combine(Path.GetTempPath(), "obs-sidecar-spool");

@@ -165,7 +165,8 @@ public sealed class SidecarTests(PostgresDatabase database, Xunit.Abstractions.I
     [Fact]
     public async Task An_exception_is_a_snapshot_with_its_type_and_stack_from_the_runtime_and_the_last_log_lines()
     {
-        await using var sidecar = await SidecarRunner.StartAsync("thrower", _collector, "DumpOnFailure=Triage", $"DumpDirectory={_dumps}");
+        // Kept after the upload, so that the file is there to look at.
+        await using var sidecar = await SidecarRunner.StartAsync("thrower", _collector, "DumpOnFailure=Triage", $"DumpDirectory={_dumps}", "KeepUploadedDumps=true");
         Assert.Equal(HttpStatusCode.OK, (await sidecar.Client.GetAsync("/hello")).StatusCode);
         Assert.Equal(HttpStatusCode.InternalServerError, (await sidecar.Client.GetAsync("/throw")).StatusCode);
 
@@ -182,6 +183,68 @@ public sealed class SidecarTests(PostgresDatabase database, Xunit.Abstractions.I
         Assert.Equal(JsonValueKind.Null, dump.GetProperty("error").ValueKind);
         Assert.True(new FileInfo(dump.GetProperty("path").GetString()!).Length > 1_000_000);
         Assert.StartsWith(_dumps, dump.GetProperty("path").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_dump_written_on_failure_reaches_the_collector_and_downloads_identical_to_the_file()
+    {
+        await using var sidecar = await SidecarRunner.StartAsync("dump-keeper", _collector, "DumpOnFailure=Triage", $"DumpDirectory={_dumps}", "KeepUploadedDumps=true");
+        Assert.Equal(HttpStatusCode.InternalServerError, (await sidecar.Client.GetAsync("/throw")).StatusCode);
+
+        var (dump, snapshotId) = await DumpSnapshotAsync(_collector, "dump-keeper");
+        var path = dump.GetProperty("path").GetString()!;
+        var detail = await Poll.UntilAsync(
+            () => _collector.Query.GetFromJsonAsync<JsonElement>($"/api/v1/snapshots/{snapshotId}"),
+            d => d.GetProperty("dump").GetProperty("downloadable").GetBoolean(),
+            what: "the dump's upload");
+        Assert.Equal(dump.GetProperty("id").GetString(), detail.GetProperty("dump").GetProperty("id").GetString());
+
+        using var download = await _collector.Query.GetAsync($"/api/v1/snapshots/{snapshotId}/dump");
+        Assert.Equal(HttpStatusCode.OK, download.StatusCode);
+        Assert.Equal(Path.GetFileName(path), download.Content.Headers.ContentDisposition?.FileName?.Trim('"'));
+        var file = await File.ReadAllBytesAsync(path);
+        Assert.True(file.Length > 1_000_000, $"a triage dump of a .NET process is megabytes, this one is {file.Length} bytes");
+        Assert.Equal(System.Security.Cryptography.SHA256.HashData(file), System.Security.Cryptography.SHA256.HashData(await download.Content.ReadAsByteArrayAsync()));
+        Assert.Equal(1, MetricsText.Value(await sidecar.Admin.GetStringAsync("/metrics"), "obs_sidecar_dump_uploads_total{outcome=\"uploaded\"}"));
+    }
+
+    [Fact]
+    public async Task An_uploaded_dump_is_deleted_from_the_function_host_by_default_and_one_not_uploaded_stays()
+    {
+        // The collector refuses this one (over its limit): it must stay where the snapshot says.
+        await using var small = await CollectorRunner.StartAsync(database.ConnectionString, o => o.MaxDumpBytes = 1024);
+        await using var refused = await SidecarRunner.StartAsync("dump-refused", small, "DumpOnFailure=Triage", $"DumpDirectory={_dumps}");
+        await using var sidecar = await SidecarRunner.StartAsync("dump-mover", _collector, "DumpOnFailure=Triage", $"DumpDirectory={_dumps}");
+        Assert.Equal(HttpStatusCode.InternalServerError, (await refused.Client.GetAsync("/throw")).StatusCode);
+        Assert.Equal(HttpStatusCode.InternalServerError, (await sidecar.Client.GetAsync("/throw")).StatusCode);
+
+        var (dump, snapshotId) = await DumpSnapshotAsync(_collector, "dump-mover");
+        await Poll.UntilAsync(
+            () => _collector.Query.GetFromJsonAsync<JsonElement>($"/api/v1/snapshots/{snapshotId}"),
+            d => d.GetProperty("dump").GetProperty("downloadable").GetBoolean(),
+            what: "the dump's upload");
+        await Poll.UntilAsync(() => Task.FromResult(File.Exists(dump.GetProperty("path").GetString()!)), exists => !exists, what: "the uploaded dump's deletion");
+        var downloaded = await _collector.Query.GetByteArrayAsync($"/api/v1/snapshots/{snapshotId}/dump");
+        Assert.Equal(dump.GetProperty("bytes").GetInt64(), downloaded.LongLength);
+
+        var (refusedDump, _) = await DumpSnapshotAsync(small, "dump-refused");
+        await Poll.UntilAsync(
+            () => refused.Admin.GetStringAsync("/metrics"),
+            m => MetricsText.Value(m, "obs_sidecar_dump_uploads_total{outcome=\"too_large\"}") == 1,
+            what: "the refused upload");
+        Assert.Equal(refusedDump.GetProperty("bytes").GetInt64(), new FileInfo(refusedDump.GetProperty("path").GetString()!).Length);
+    }
+
+    /// <summary>The dump object of the function's snapshot that wrote one (a failing request can also be reported as an unhandled exception, without a dump), and that snapshot's id.</summary>
+    private async Task<(JsonElement Dump, string SnapshotId)> DumpSnapshotAsync(CollectorRunner collector, string function)
+    {
+        var snapshots = await Poll.UntilAsync(
+            () => collector.SnapshotsAsync(function, 1),
+            found => found.Any(s => s.GetProperty("snapshot").TryGetProperty("dump", out var d) && d.TryGetProperty("id", out _)),
+            what: $"a snapshot of {function} with an uploaded dump's id");
+        var dump = snapshots.Select(s => s.GetProperty("snapshot").GetProperty("dump")).First(d => d.TryGetProperty("id", out _));
+        var id = await Sql.ScalarAsync<string>(database.ConnectionString, "SELECT encode(log_id, 'hex') FROM logs WHERE body -> 'dump' ->> 'id' = $1", dump.GetProperty("id").GetString()!);
+        return (dump, id);
     }
 
     [Fact]

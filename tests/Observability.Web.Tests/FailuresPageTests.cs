@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Net.Http.Json;
 using Microsoft.Playwright;
+using Observability.Testing;
 
 namespace Observability.Web.Tests;
 
@@ -57,5 +59,47 @@ public sealed class FailuresPageTests(WebUiFixture fixture, ITestOutputHelper ou
         await page.GetByText("open the trace").ClickAsync();
         await Assertions.Expect(page.Locator(".span-row").First).ToContainTextAsync("POST /checkout");
         await Assertions.Expect(page.Locator(".span-row.error")).ToHaveCountAsync(1);
+    }
+
+    [Fact]
+    public async Task A_snapshot_whose_dump_the_collector_holds_links_to_it_and_the_link_downloads_it()
+    {
+        // Three days back, outside the failures page's default day, so that the groups the other tests count stay as seeded.
+        var time = DateTime.UtcNow.AddDays(-3);
+        var dumpId = Guid.NewGuid().ToString("N");
+        var dump = System.Security.Cryptography.RandomNumberGenerator.GetBytes((2 * 1024 * 1024) + 3);
+        const string Function = "dump-link-fn";
+        var snapshot = new SnapshotSeed.Snapshot(Function, "1", time, "status_5xx", 500, "/pay", SeededData.ExceptionType, SeededData.StackTrace,
+            new System.Text.Json.Nodes.JsonObject { ["id"] = dumpId, ["kind"] = "Triage", ["path"] = "/var/spool/obs/dumps/dump-77-20261128T101500.000Z-triage.dmp", ["bytes"] = dump.Length });
+        using (var logs = await fixture.Collector.Ingest.PostAsync(new Uri("/v1/logs", UriKind.Relative), OtlpFactory.Protobuf(SnapshotSeed.Export(snapshot))))
+        {
+            logs.EnsureSuccessStatusCode();
+        }
+
+        using (var content = new ByteArrayContent(dump))
+        {
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/octet-stream");
+            using var put = await fixture.Collector.Ingest.PutAsync(new Uri($"/v1/dumps/{dumpId}", UriKind.Relative), content);
+            Assert.Equal(System.Net.HttpStatusCode.Created, put.StatusCode);
+        }
+
+        var range = string.Create(CultureInfo.InvariantCulture, $"function={Function}&start={time.AddMinutes(-1):yyyy-MM-dd'T'HH:mm:ss'Z'}&end={time.AddMinutes(1):yyyy-MM-dd'T'HH:mm:ss'Z'}");
+        var groups = await Observability.Testing.Poll.UntilAsync(
+            () => fixture.Collector.Query.GetFromJsonAsync<System.Text.Json.JsonElement>($"/api/v1/failures?{range}"),
+            g => g.GetProperty("items").GetArrayLength() == 1,
+            what: "the snapshot with a dump");
+        var snapshotId = groups.GetProperty("items")[0].GetProperty("latestSnapshotId").GetString()!;
+
+        var page = await fixture.NewPageAsync();
+        await page.GotoAsync($"{fixture.BaseUrl}/ui/snapshots/{snapshotId}");
+
+        var link = page.Locator("dd.dump a");
+        await Assertions.Expect(link).ToContainTextAsync("download Triage dump");
+        await Assertions.Expect(link).ToHaveAttributeAsync("href", $"/api/v1/snapshots/{snapshotId}/dump");
+        await Assertions.Expect(page.Locator("dd.dump code")).ToHaveCountAsync(0);
+        var download = await page.RunAndWaitForDownloadAsync(() => link.ClickAsync());
+        Assert.Equal("dump-77-20261128T101500.000Z-triage.dmp", download.SuggestedFilename);
+        Assert.Equal(dump, await File.ReadAllBytesAsync(await download.PathAsync()));
+        await Screenshots.SaveAsync(page, "snapshot-dump", output);
     }
 }

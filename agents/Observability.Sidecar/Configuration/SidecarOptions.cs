@@ -171,6 +171,22 @@ public sealed class SidecarOptions : IValidatableObject
     /// <summary>At most one dump per this interval: writing one pauses the function. Default 5 minutes.</summary>
     public TimeSpan DumpMinInterval { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// Upload each dump to the collector (PUT /v1/dumps/{id} on OtlpEndpoint, with OtlpHeaders), in the background, so
+    /// that it can be downloaded with the snapshot. Default true; false keeps dumps on this host only.
+    /// </summary>
+    public bool UploadDumps { get; set; } = true;
+
+    /// <summary>
+    /// Keep a dump's file after the collector has committed it. Default false: a dump holds the function's memory
+    /// (secrets, request bodies), so a second copy on every function host is exposure for no gain, and it fills the host's
+    /// (often small, ephemeral) disk. A dump that was not uploaded always stays.
+    /// </summary>
+    public bool KeepUploadedDumps { get; set; }
+
+    /// <summary>How long one upload attempt of a dump may take before it is cut off and retried (4 attempts). Default 5 minutes.</summary>
+    public TimeSpan DumpUploadTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
     public bool Supervises => Command.Count > 0;
 
     /// <summary>What obs.warmup.url says: <see cref="AdvertiseUrl"/>, else the proxy's listen URL; null without a warm-up token.</summary>
@@ -282,6 +298,11 @@ public sealed class SidecarOptions : IValidatableObject
         if (AdvertiseUrl is { } advertised && (!advertised.IsAbsoluteUri || (advertised.Scheme != Uri.UriSchemeHttp && advertised.Scheme != Uri.UriSchemeHttps)))
         {
             yield return new ValidationResult("Sidecar:AdvertiseUrl (--advertise-url) must be an absolute http(s) URL where the warm-up scheduler reaches this sidecar, e.g. http://orders-1:8081/.", [nameof(AdvertiseUrl)]);
+        }
+
+        if (DumpUploadTimeout <= TimeSpan.Zero)
+        {
+            yield return new ValidationResult("Sidecar:DumpUploadTimeout must be positive, e.g. 00:05:00.", [nameof(DumpUploadTimeout)]);
         }
 
         if (OtlpEndpoint is { } endpoint && !endpoint.IsAbsoluteUri)

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using Observability.Otlp.Semantics;
 using Observability.Sidecar.Configuration;
 using Observability.Sidecar.Diagnostics;
+using Observability.Sidecar.Diagnostics.Dumps;
 using Observability.Sidecar.Supervision;
 using Observability.Sidecar.Telemetry;
 using OpenTelemetry.Proto.Collector.Logs.V1;
@@ -27,6 +28,7 @@ public sealed partial class SnapshotService : IAsyncDisposable
     private readonly SidecarOptions _options;
     private readonly FunctionSupervisor _supervisor;
     private readonly SnapshotExporter? _exporter;
+    private readonly DumpUploader? _dumps;
     private readonly Redactor _redactor;
     private readonly SidecarMetrics _metrics;
     private readonly TimeProvider _time;
@@ -57,6 +59,10 @@ public sealed partial class SnapshotService : IAsyncDisposable
         if (_options.EffectiveOtlpEndpoint is { } endpoint && _options.MaxSnapshotsPerMinute > 0)
         {
             _exporter = new SnapshotExporter(endpoint, _options.EffectiveOtlpHeaders, _options.SnapshotSpoolDirectory, _options.SnapshotSpoolMaxFiles, metrics, time, logger, _options.EffectiveOtlpCertificate);
+            if (_options.DumpOnFailure is not null && _options.UploadDumps)
+            {
+                _dumps = new DumpUploader(endpoint, _options.EffectiveOtlpHeaders, _options.EffectiveOtlpCertificate, _options.DumpUploadTimeout, !_options.KeepUploadedDumps, metrics, time, logger);
+            }
         }
 
         supervisor.Exited += OnFunctionExited;
@@ -323,7 +329,14 @@ public sealed partial class SnapshotService : IAsyncDisposable
         _lastDump = now;
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2), _time);
         var dump = await monitor.WriteDumpAsync(_options.EffectiveDumpDirectory, kind, _options.MaxDumpBytes, timeout.Token);
-        return new JsonObject { ["kind"] = kind.ToString(), ["path"] = dump.Path, ["bytes"] = dump.Bytes, ["error"] = dump.Error };
+        var written = new JsonObject { ["kind"] = kind.ToString(), ["path"] = dump.Path, ["bytes"] = dump.Bytes, ["error"] = dump.Error };
+        // The id goes in the snapshot only when the upload is queued: the collector then knows to look for the bytes.
+        if (dump.Path is { } path && _dumps is not null && DumpUploader.NewId() is var id && _dumps.Enqueue(id, path))
+        {
+            written["id"] = id;
+        }
+
+        return written;
     }
 
     private JsonObject ProcessState(FunctionInstance instance, int? exitCode)
@@ -420,6 +433,11 @@ public sealed partial class SnapshotService : IAsyncDisposable
         if (_exporter is not null)
         {
             await _exporter.DisposeAsync();
+        }
+
+        if (_dumps is not null)
+        {
+            await _dumps.DisposeAsync();
         }
     }
 

@@ -26,10 +26,24 @@ internal sealed class CollectorClient : IDisposable
     /// <summary>GETs <paramref name="pathAndQuery"/> (relative, such as "api/v1/slis?function=f") and reads its JSON.</summary>
     public async Task<T> GetAsync<T>(string pathAndQuery, CancellationToken ct)
     {
+        using var response = await SendAsync(pathAndQuery, HttpCompletionOption.ResponseContentRead, ct);
+        return await response.Content.ReadFromJsonAsync<T>(CliJson.Options, ct)
+            ?? throw new CollectorClientException($"the collector at {BaseUrl} answered {pathAndQuery} with an empty body");
+    }
+
+    /// <summary>
+    /// GETs <paramref name="pathAndQuery"/> and returns the answer once its headers are in, for the caller to stream the
+    /// body (the client's timeout covers only the wait for the headers). Errors as for <see cref="GetAsync{T}"/>.
+    /// </summary>
+    public Task<HttpResponseMessage> GetStreamingAsync(string pathAndQuery, CancellationToken ct) =>
+        SendAsync(pathAndQuery, HttpCompletionOption.ResponseHeadersRead, ct);
+
+    private async Task<HttpResponseMessage> SendAsync(string pathAndQuery, HttpCompletionOption completion, CancellationToken ct)
+    {
         HttpResponseMessage response;
         try
         {
-            response = await _http.GetAsync(new Uri(pathAndQuery, UriKind.Relative), ct);
+            response = await _http.GetAsync(new Uri(pathAndQuery, UriKind.Relative), completion, ct);
         }
         catch (HttpRequestException e)
         {
@@ -41,14 +55,13 @@ internal sealed class CollectorClient : IDisposable
             throw new CollectorClientException($"the collector at {BaseUrl} did not answer within {_http.Timeout.TotalSeconds:0} s", e);
         }
 
+        if (response.IsSuccessStatusCode)
+        {
+            return response;
+        }
+
         using (response)
         {
-            if (response.IsSuccessStatusCode)
-            {
-                return await response.Content.ReadFromJsonAsync<T>(CliJson.Options, ct)
-                    ?? throw new CollectorClientException($"the collector at {BaseUrl} answered {pathAndQuery} with an empty body");
-            }
-
             var reason = await ErrorOf(response, ct);
             var error = response.StatusCode switch
             {

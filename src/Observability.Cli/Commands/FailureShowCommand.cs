@@ -7,7 +7,8 @@ namespace Observability.Cli.Commands;
 
 /// <summary>
 /// `obs failures show ID`: a failure group (its 16-digit fingerprint: the group, its snapshots and the newest one
-/// whole) or one snapshot (its 32-digit id): exception with stack, request, response, logs, process state, environment.
+/// whole) or one snapshot (its 32-digit id): exception with stack, request, response, logs, process state, environment;
+/// with --dump FILE, the snapshot's dump saved to FILE (<see cref="DumpDownload"/>).
 /// </summary>
 internal static class FailureShowCommand
 {
@@ -15,7 +16,8 @@ internal static class FailureShowCommand
     {
         var id = new Argument<string>("id") { Description = "A group's fingerprint (16 hex digits) or a snapshot id (32 hex digits), as obs failures lists them." };
         var since = new Option<string>("--since") { Description = "For a fingerprint: how far back to look for its snapshots (1h, 24h, 7d).", DefaultValueFactory = _ => "24h" };
-        var command = new Command("show", "Show a failure group or snapshot: exception with stack, request and response, logs, process state, the trace.") { id, since };
+        var dump = new Option<string?>("--dump") { Description = "For a snapshot id: also save its dump to this file (when the sidecar wrote one and uploaded it).", HelpName = "FILE" };
+        var command = new Command("show", "Show a failure group or snapshot: exception with stack, request and response, logs, process state, the trace.") { id, since, dump };
         QueryCommand.Attach(command, "obs failures show", async run =>
         {
             var value = run.Result.GetValue(id)!.Trim().ToLowerInvariant();
@@ -24,17 +26,26 @@ internal static class FailureShowCommand
                 throw new UsageException($"\"{value}\" is neither a failure fingerprint (16 hex digits) nor a snapshot id (32 hex digits): obs failures lists both");
             }
 
+            var dumpFile = run.Result.GetValue(dump);
+            if (dumpFile is not null && value.Length != 32)
+            {
+                throw new UsageException($"--dump needs a snapshot id (32 hex digits), not a group's fingerprint: obs failures show {value} lists the group's snapshots");
+            }
+
             var now = DateTime.UtcNow;
             if (value.Length == 32)
             {
                 var snapshot = await run.GetAsync($"api/v1/snapshots/{value}", "obs failures lists the snapshots the collector has");
                 if (run.Json)
                 {
-                    return Invocation.PrintJson(snapshot);
+                    Invocation.PrintJson(snapshot);
+                }
+                else
+                {
+                    PrintSnapshot(snapshot, now);
                 }
 
-                PrintSnapshot(snapshot, now);
-                return 0;
+                return dumpFile is null ? 0 : await DumpDownload.SaveAsync(run, value, snapshot, dumpFile);
             }
 
             var start = now - Human.Lookback(run.Result.GetValue(since)!, "--since");
@@ -131,7 +142,9 @@ internal static class FailureShowCommand
         Section("Environment (redacted by the sidecar)", body.Get("environment"));
         if (detail.Get("dump") is { } dump)
         {
-            AnsiConsole.MarkupLine($"[bold]Dump[/]: {Markup.Escape(dump.Str("path") ?? "-")} {Markup.Escape(dump.Str("reason") ?? string.Empty)}");
+            AnsiConsole.MarkupLine(dump.Get("downloadable") is { ValueKind: JsonValueKind.True }
+                ? $"[bold]Dump[/]: {Markup.Escape(dump.Str("kind") ?? string.Empty)} held by the collector: save it with [bold]obs failures show {Markup.Escape(summary.Str("id") ?? "ID")} --dump FILE[/]"
+                : $"[bold]Dump[/]: {Markup.Escape(dump.Str("path") ?? "-")} {Markup.Escape(dump.Str("reason") ?? string.Empty)}");
         }
     }
 

@@ -57,6 +57,14 @@ public sealed class CollectorOptions : IValidatableObject
     [Range(1024, int.MaxValue)]
     public int MaxRequestBodyBytes { get; set; } = 20 * 1024 * 1024;
 
+    /// <summary>
+    /// Largest dump a sidecar may upload (PUT /v1/dumps/{id}); a larger one is refused with 413 and counted. Default
+    /// 512 MiB: twice the sidecar's own default MaxDumpBytes, so every dump a sidecar keeps by default is taken, with room
+    /// for a WithHeap dump of a mid-size service; full dumps of large processes (gigabytes) belong on a disk, not in PostgreSQL.
+    /// </summary>
+    [Range(1024, long.MaxValue)]
+    public long MaxDumpBytes { get; set; } = 512L * 1024 * 1024;
+
     /// <summary>Spans and log records waiting to be written before new requests are refused (429). Default 200,000.</summary>
     [Range(1, int.MaxValue)]
     public int QueueCapacity { get; set; } = 200_000;

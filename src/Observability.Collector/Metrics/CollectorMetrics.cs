@@ -14,6 +14,8 @@ public sealed class CollectorMetrics
         Rejected = f.CreateCounter("obs_collector_rejected_total", "Spans and log records rejected as invalid (partial success or 400); clients must not retry them.", "signal", "reason");
         Dropped = f.CreateCounter("obs_collector_dropped_total", "Spans and log records refused with a retryable answer (429/503, gRPC UNAVAILABLE); the client keeps them and retries.", "signal", "reason");
         RequestsRejected = f.CreateCounter("obs_collector_requests_rejected_total", "Whole requests refused before their content was read.", "reason");
+        DumpUploads = f.CreateCounter("obs_collector_dump_uploads_total", "Dump uploads (PUT /v1/dumps/{id}) by outcome: stored, or why not (too_large, bad_id, unsupported_media_type, aborted, error); refused keys are in obs_collector_requests_rejected_total.", "outcome");
+        DumpBytes = f.CreateCounter("obs_collector_dump_bytes_total", "Bytes of dumps stored.");
         QueueDepth = f.CreateGauge("obs_collector_queue_depth", "Spans and log records waiting to be written.");
         QueueCapacity = f.CreateGauge("obs_collector_queue_capacity", "Queue capacity in spans and log records.");
         BatchRows = f.CreateHistogram("obs_collector_batch_rows", "Rows per committed batch.", new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(1, 4, 9) });
@@ -26,6 +28,8 @@ public sealed class CollectorMetrics
     public Counter Rejected { get; }
     public Counter Dropped { get; }
     public Counter RequestsRejected { get; }
+    public Counter DumpUploads { get; }
+    public Counter DumpBytes { get; }
     public Gauge QueueDepth { get; }
     public Gauge QueueCapacity { get; }
     public Histogram BatchRows { get; }

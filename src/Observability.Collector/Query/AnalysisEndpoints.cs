@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using Observability.Collector.Storage;
 
 namespace Observability.Collector.Query;
 
@@ -72,16 +73,46 @@ internal static class AnalysisEndpoints
                 ? Results.Ok(snapshot)
                 : Results.NotFound(new { error = $"no failure snapshot {id}" }));
 
-        api.MapGet("/snapshots/{id}/dump", async (string id, CancellationToken ct) =>
+        var dumps = api.ServiceProvider().GetRequiredService<DumpStore>();
+        api.MapGet("/snapshots/{id}/dump", async (string id, HttpContext http, CancellationToken ct) =>
         {
             var snapshot = await failures.SnapshotAsync(SnapshotId(id), ct);
-            return snapshot switch
+            var refusal = snapshot switch
             {
                 null => Results.NotFound(new { error = $"no failure snapshot {id}" }),
                 { Dump: null } => Results.NotFound(new { error = $"failure snapshot {id} has no dump: the sidecar writes one only for .NET functions with its DumpOnFailure setting" }),
-                { Dump: var dump } => Results.NotFound(new { error = dump.Reason, dump }),
+                { Dump: { Downloadable: false } dump } => Results.NotFound(new { error = dump.Reason, dump }),
+                _ => null,
             };
+            if (refusal is not null)
+            {
+                await refusal.ExecuteAsync(http);
+                return;
+            }
+
+            var held = snapshot!.Dump!;
+            var size = await dumps.SizeAsync(held.Id!, ct);
+            if (size is null)
+            {
+                // Dropped by retention between the two queries.
+                await Results.NotFound(new { error = $"the dump of failure snapshot {id} is no longer held by the collector (retention)" }).ExecuteAsync(http);
+                return;
+            }
+
+            http.Response.ContentType = "application/octet-stream";
+            http.Response.ContentLength = size;
+            http.Response.Headers.ContentDisposition = new Microsoft.Net.Http.Headers.ContentDispositionHeaderValue("attachment") { FileName = DumpFileName(held.Path, id) }.ToString();
+            await dumps.CopyToAsync(held.Id!, http.Response.Body, ct);
         });
+    }
+
+    /// <summary>The name the sidecar gave the file (dump-PID-TIME-KIND.dmp), else one from the snapshot id; only safe characters either way.</summary>
+    internal static string DumpFileName(string? path, string snapshotId)
+    {
+        var name = path is null ? null : path[(path.LastIndexOfAny(['/', '\\']) + 1)..];
+        return name is { Length: > 4 and <= 128 } && name.EndsWith(".dmp", StringComparison.Ordinal) && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')
+            ? name
+            : $"snapshot-{snapshotId}.dmp";
     }
 
     private static readonly TimeSpan FailureLookback = TimeSpan.FromDays(1);

@@ -45,8 +45,11 @@ public sealed record ApiFailureGroupDetail(
     int Scanned,
     bool Truncated);
 
-/// <summary>Where a snapshot's dump is: only on the sidecar's host (sidecars do not send dumps), as the sidecar reported it.</summary>
-public sealed record ApiDump(string? Kind, string? Path, long? Bytes, string? Error, string? Instance, bool Downloadable, string Reason);
+/// <summary>
+/// A snapshot's dump as the sidecar reported it (<c>id</c> it uploads it under, <c>path</c> on its host), and whether the
+/// collector holds the bytes (<c>downloadable</c>: GET /api/v1/snapshots/{id}/dump); <c>reason</c> says where it is, or why not.
+/// </summary>
+public sealed record ApiDump(string? Id, string? Kind, string? Path, long? Bytes, string? Error, string? Instance, bool Downloadable, string Reason);
 
 /// <summary>A whole failure snapshot: its body with every part the sidecar captured, its attributes, its group and links.</summary>
 public sealed record ApiSnapshotDetail(
@@ -125,7 +128,8 @@ public sealed class FailureStore([FromKeyedServices(QueryDatabase.Key)] NpgsqlDa
     public async Task<ApiSnapshotDetail?> SnapshotAsync(byte[] id, CancellationToken ct)
     {
         await using var cmd = dataSource.CreateCommand(
-            $"SELECT {Columns}, l.service_name, l.attributes::text, l.body::text FROM logs l WHERE l.log_id = $1 AND l.event_name = $2 LIMIT 1");
+            $"SELECT {Columns}, l.service_name, l.attributes::text, l.body::text, " +
+            "(SELECT d.bytes FROM dumps d WHERE d.dump_id = l.body -> 'dump' ->> 'id') FROM logs l WHERE l.log_id = $1 AND l.event_name = $2 LIMIT 1");
         cmd.Parameters.Add(new NpgsqlParameter { Value = id, NpgsqlDbType = NpgsqlDbType.Bytea });
         cmd.Parameters.Add(new NpgsqlParameter { Value = ObsConventions.FailureSnapshotEvent, NpgsqlDbType = NpgsqlDbType.Text });
         await using var reader = await cmd.ExecuteReaderAsync(ct);
@@ -146,14 +150,15 @@ public sealed class FailureStore([FromKeyedServices(QueryDatabase.Key)] NpgsqlDa
             reader.GetString(14),
             JsonSerializer.Deserialize<JsonElement>(reader.GetString(15)),
             body,
-            DumpOf(body, row.Summary.Instance));
+            DumpOf(body, row.Summary.Id, row.Summary.Instance, reader.IsDBNull(17) ? null : reader.GetInt64(17)));
     }
 
     /// <summary>
-    /// The dump a snapshot mentions. The sidecar writes dumps to a folder on its own host and puts only their path in
-    /// the snapshot; nothing carries the file to the collector, so it cannot be downloaded from here.
+    /// The dump a snapshot mentions. The sidecar writes it on its own host, puts its path and an id in the snapshot and
+    /// uploads it under that id in the background; <paramref name="storedBytes"/> is the size of the upload the collector
+    /// holds, null when it holds none (an older sidecar, one without an OTLP endpoint, or an upload not done or failed).
     /// </summary>
-    internal static ApiDump? DumpOf(JsonElement body, string? instance)
+    internal static ApiDump? DumpOf(JsonElement body, string snapshotId, string? instance, long? storedBytes)
     {
         if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty("dump", out var dump) || dump.ValueKind != JsonValueKind.Object)
         {
@@ -162,11 +167,17 @@ public sealed class FailureStore([FromKeyedServices(QueryDatabase.Key)] NpgsqlDa
 
         string? Text(string name) => dump.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
         long? bytes = dump.TryGetProperty("bytes", out var b) && b.ValueKind == JsonValueKind.Number ? b.GetInt64() : null;
+        var id = Text("id");
         var path = Text("path");
-        var reason = path is null
-            ? $"no dump was written: {Text("error") ?? "the sidecar gave no reason"}"
-            : $"the dump stays on the host of sidecar instance {instance ?? "(unknown)"} at {path}: sidecars do not send dumps to the collector, copy it from there";
-        return new ApiDump(Text("kind"), path, bytes, Text("error"), instance, false, reason);
+        var host = $"the host of sidecar instance {instance ?? "(unknown)"}";
+        var reason = (path, id, storedBytes) switch
+        {
+            (_, not null, { } stored) => $"the collector holds the dump ({stored} bytes): download it from /api/v1/snapshots/{snapshotId}/dump",
+            (null, _, _) => $"no dump was written: {Text("error") ?? "the sidecar gave no reason"}",
+            (_, null, _) => $"the dump stays on {host} at {path}: that sidecar does not upload dumps (no OTLP endpoint, or a version before dump upload), copy it from there",
+            _ => $"the collector does not hold the dump (yet): the sidecar uploads it in the background after the snapshot, and keeps it on {host} at {path} when the upload fails (its log and obs_sidecar_dump_uploads_total say why)",
+        };
+        return new ApiDump(id, Text("kind"), path, bytes, Text("error"), instance, storedBytes is not null, reason);
     }
 
     private async Task<(List<Row> Rows, bool Truncated)> ScanAsync(DateTime start, DateTime end, string? function, CancellationToken ct)

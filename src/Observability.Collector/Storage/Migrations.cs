@@ -112,5 +112,23 @@ internal static class Migrations
                 ALTER COLUMN cold_starts TYPE double precision,
                 ALTER COLUMN warmups TYPE double precision;
             """),
+        (3, "dumps", """
+            -- Dumps the sidecars upload (PUT /v1/dumps/{id}), found through the id in a snapshot's dump object.
+            -- The bytes are bytea rows of 1 MiB rather than large objects: written with one COPY and read back
+            -- a chunk at a time, so neither needs the whole dump in memory, and retention is a DELETE that
+            -- cascades (large objects would need lo_unlink per dump and vacuumlo for the ones it missed).
+            CREATE TABLE dumps (
+                dump_id  text        PRIMARY KEY,
+                received timestamptz NOT NULL,
+                bytes    bigint      NOT NULL
+            );
+            CREATE INDEX dumps_received ON dumps (received);
+            CREATE TABLE dump_chunks (
+                dump_id text    NOT NULL REFERENCES dumps (dump_id) ON DELETE CASCADE,
+                seq     integer NOT NULL,
+                data    bytea   NOT NULL,
+                PRIMARY KEY (dump_id, seq)
+            );
+            """),
     ];
 }

@@ -7,12 +7,13 @@ using Observability.Collector.Configuration;
 namespace Observability.Collector.Storage;
 
 /// <summary>
-/// Hourly: drops day partitions older than the retention with the inventory rows last seen before them, and
-/// creates tomorrow's partitions ahead of need.
+/// Hourly: drops day partitions older than the retention with the inventory rows last seen before them and the
+/// dumps received before them, and creates tomorrow's partitions ahead of need.
 /// </summary>
 internal sealed partial class RetentionService(
     Partitions partitions,
     NpgsqlDataSource dataSource,
+    DumpStore dumps,
     IOptions<CollectorOptions> options,
     TimeProvider time,
     ILogger<RetentionService> logger) : BackgroundService
@@ -31,6 +32,11 @@ internal sealed partial class RetentionService(
         if (removed != default)
         {
             LogInventoryRemoved(removed.Functions, removed.Instances, removed.Operations);
+        }
+
+        if (await dumps.DeleteReceivedBeforeAsync(oldestKept.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc), ct) is > 0 and var dropped)
+        {
+            LogDumpsRemoved(dropped);
         }
 
         await partitions.EnsureAsync([today, today.AddDays(1)], ct);
@@ -59,6 +65,9 @@ internal sealed partial class RetentionService(
 
     [LoggerMessage(EventId = 1103, Level = LogLevel.Information, Message = "Removed from the inventory, not seen within the retention: {Functions} functions, {Instances} instances, {Operations} operations")]
     private partial void LogInventoryRemoved(int functions, int instances, int operations);
+
+    [LoggerMessage(EventId = 1104, Level = LogLevel.Information, Message = "Deleted {Dumps} dumps received before the retention")]
+    private partial void LogDumpsRemoved(int dumps);
 
     [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "Retention pass failed; it runs again within the hour: {Error}")]
     private partial void LogFailed(string error);

@@ -101,5 +101,5 @@ export interface FailureGroupDetail { group: FailureGroup; items: SnapshotSummar
 export interface SnapshotDetail {
   summary: SnapshotSummary; fingerprint: string; signature: FailureSignature; traceLink?: string | null; uiTraceLink?: string | null;
   serviceName: string; attributes: Record<string, unknown>; snapshot: SnapshotBody;
-  dump?: { kind?: string | null; path?: string | null; bytes?: number | null; error?: string | null; instance?: string | null; downloadable: boolean; reason: string } | null;
+  dump?: { id?: string | null; kind?: string | null; path?: string | null; bytes?: number | null; error?: string | null; instance?: string | null; downloadable: boolean; reason: string } | null;
 }
