@@ -18,6 +18,8 @@ internal static class FailureShowCommand
         var since = new Option<string>("--since") { Description = "For a fingerprint: how far back to look for its snapshots (1h, 24h, 7d).", DefaultValueFactory = _ => "24h" };
         var dump = new Option<string?>("--dump") { Description = "For a snapshot id: also save its dump to this file (when the sidecar wrote one and uploaded it).", HelpName = "FILE" };
         var command = new Command("show", "Show a failure group or snapshot: exception with stack, request and response, logs, process state, the trace.") { id, since, dump };
+        var paging = new ListPaging("snapshot", "snapshots"); // of a group
+        paging.AddTo(command);
         QueryCommand.Attach(command, "obs failures show", async run =>
         {
             var value = run.Result.GetValue(id)!.Trim().ToLowerInvariant();
@@ -48,9 +50,9 @@ internal static class FailureShowCommand
                 return dumpFile is null ? 0 : await DumpDownload.SaveAsync(run, value, snapshot, dumpFile);
             }
 
-            var start = now - Human.Lookback(run.Result.GetValue(since)!, "--since");
-            var group = await run.GetAsync(
-                $"api/v1/failures/{value}?start={Human.Rfc3339(start)}&end={Human.Rfc3339(now)}", "obs failures lists the groups (look further back with --since 7d)");
+            var answer = await paging.ReadAsync(
+                run, $"api/v1/failures/{value}", Invocation.Range(run.Result.GetValue(since)!, now), "obs failures lists the groups (look further back with --since 7d)");
+            var group = answer.Json;
             var latestId = group.Get("group")?.Str("latestSnapshotId");
             var latest = latestId is null ? (JsonElement?)null : await run.GetAsync($"api/v1/snapshots/{latestId}", "the snapshot went between two requests: try again");
             if (run.Json)
@@ -59,6 +61,7 @@ internal static class FailureShowCommand
             }
 
             PrintGroup(group, now);
+            paging.PrintFooter(answer);
             if (latest is { } l)
             {
                 AnsiConsole.Write(new Rule("[bold]The newest snapshot[/]").LeftJustified());

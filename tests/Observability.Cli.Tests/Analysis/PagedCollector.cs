@@ -28,6 +28,9 @@ public sealed class PagedCollector : IAsyncLifetime
     /// <summary>One failure group per snapshot (each a different status on a different route), newest first.</summary>
     public IReadOnlyList<SnapshotSeed.Snapshot> Failures { get; private set; } = [];
 
+    /// <summary>Two more snapshots of the oldest group (same trigger, status and route), older than its first: a group to page.</summary>
+    public IReadOnlyList<SnapshotSeed.Snapshot> Repeats { get; private set; } = [];
+
     public async Task InitializeAsync()
     {
         _collector = await CollectorRunner.StartAsync(await (await PostgresServer.Shared).CreateDatabaseAsync("cli_paging"));
@@ -54,7 +57,12 @@ public sealed class PagedCollector : IAsyncLifetime
             new(Function, "5", now.AddMinutes(-15), "status_5xx", 502, "http://localhost/b"),
             new(Function, "5", now.AddMinutes(-25), "status_5xx", 503, "http://localhost/c"),
         ];
-        using var response = await _collector.Ingest.PostAsync("/v1/logs", Protobuf(SnapshotSeed.Export([.. Failures])));
+        Repeats =
+        [
+            Failures[^1] with { Time = now.AddMinutes(-26) },
+            Failures[^1] with { Time = now.AddMinutes(-27) },
+        ];
+        using var response = await _collector.Ingest.PostAsync("/v1/logs", Protobuf(SnapshotSeed.Export([.. Failures, .. Repeats])));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
 
         // Ingest is asynchronous: wait until every list is whole.

@@ -69,7 +69,7 @@ public sealed class PagingCommandsTests(PagedCollector seeded, ITestOutputHelper
             seeded.Failures.Select(f => f.Status.ToString(System.Globalization.CultureInfo.InvariantCulture)),
             groups.GetProperty("items").EnumerateArray().Select(g => g.GetProperty("signature").GetProperty("statusCode").ToString()));
         Assert.Equal(JsonValueKind.Null, groups.GetProperty("next").ValueKind);
-        Assert.Equal(seeded.Failures.Count, groups.GetProperty("scanned").GetInt32());
+        Assert.Equal(seeded.Failures.Count + seeded.Repeats.Count, groups.GetProperty("scanned").GetInt32());
         var oneGroup = await RunOkAsync(["failures", "--limit", "1"]);
         Assert.Contains("Showing 1 failure group; more: run again with --cursor ", Flat(oneGroup.Stdout), StringComparison.Ordinal);
 
@@ -77,6 +77,29 @@ public sealed class PagingCommandsTests(PagedCollector seeded, ITestOutputHelper
         var rest = Json(await RunOkAsync(["coldstarts", "--function", PagedCollector.Function, "--limit", "3", "--cursor", versions.GetProperty("next").GetString()!, "--json"]));
         Assert.Equal(seeded.Versions, [.. Versions(versions), .. Versions(rest)]);
         Assert.Equal(JsonValueKind.Null, rest.GetProperty("next").ValueKind);
+    }
+
+    [Fact]
+    public async Task Failures_show_pages_a_groups_snapshots_with_limit_cursor_and_all()
+    {
+        var groups = Json(await RunOkAsync(["failures", "--json"])).GetProperty("items").EnumerateArray();
+        var fingerprint = groups.Single(g => g.GetProperty("signature").GetProperty("statusCode").ToString() == "503").GetProperty("fingerprint").GetString()!;
+        DateTime[] expected = [seeded.Failures[^1].Time, .. seeded.Repeats.Select(r => r.Time)];
+
+        var first = Json(await RunOkAsync(["failures", "show", fingerprint, "--limit", "2", "--json"])).GetProperty("failure");
+        var rest = Json(await RunOkAsync(["failures", "show", fingerprint, "--limit", "2", "--cursor", first.GetProperty("next").GetString()!, "--json"])).GetProperty("failure");
+        var all = Json(await RunOkAsync(["failures", "show", fingerprint, "--all", "--limit", "1", "--json"])).GetProperty("failure");
+
+        Assert.Equal(expected.Select(Millis), [.. Times(first), .. Times(rest)]);
+        Assert.Equal(JsonValueKind.Null, rest.GetProperty("next").ValueKind);
+        Assert.Equal([.. Ids(first), .. Ids(rest)], Ids(all));
+        Assert.Equal(3, Ids(all).Distinct().Count());
+        var human = await RunOkAsync(["failures", "show", fingerprint, "--limit", "2"]);
+        Assert.Contains("Showing 2 snapshots; more: run again with --cursor ", Flat(human.Stdout), StringComparison.Ordinal);
+
+        static IEnumerable<string?> Ids(JsonElement page) => page.GetProperty("items").EnumerateArray().Select(s => s.GetProperty("id").GetString());
+        static IEnumerable<long> Times(JsonElement page) => page.GetProperty("items").EnumerateArray().Select(s => Millis(s.GetProperty("time").GetDateTime()));
+        static long Millis(DateTime t) => new DateTimeOffset(t.ToUniversalTime()).ToUnixTimeMilliseconds();
     }
 
     [Fact]
