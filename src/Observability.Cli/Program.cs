@@ -4,6 +4,7 @@ using Observability.Cli.Commands;
 var root = new RootCommand("obs: observability and warm-up for serverless functions")
 {
     UpCommand.Create(),
+    DemoCommand.Create(),
     WarmUpCommand.Create(),
     SloCommand.Create(),
     FunctionsCommand.Create(),

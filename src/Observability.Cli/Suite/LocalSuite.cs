@@ -91,7 +91,7 @@ internal sealed class LocalSuite : IAsyncDisposable
         var url = settings.DatabaseUrl;
         if (url is null)
         {
-            Postgres = await Progress.Step("Starting PostgreSQL (the first run initialises a cluster)", () =>
+            Postgres = await StartupSteps.Step("Starting PostgreSQL (the first run initialises a cluster)", () =>
                 LocalPostgres.StartAsync(Path.Combine(DataDirectory, "postgres"), port: PersistentPort(DataDirectory), ct: ct));
             url = Postgres.ConnectionString();
         }
@@ -108,7 +108,7 @@ internal sealed class LocalSuite : IAsyncDisposable
             o.OtlpHttpPort = settings.OtlpPort;
             o.HttpPort = settings.HttpPort;
         });
-        await Progress.Step("Starting the collector (schema, partitions, ports)", () => Collector.StartAsync(ct));
+        await StartupSteps.Step("Starting the collector (schema, partitions, ports)", () => Collector.StartAsync(ct));
         if (Keys.WarmUpToken is not null)
         {
             // The same database and keys as the collector: the scheduler reads the collector's tables.
@@ -122,7 +122,7 @@ internal sealed class LocalSuite : IAsyncDisposable
                 o.Port = settings.WarmUpPort;
                 o.TargetsFile = settings.WarmUpTargetsFile;
             });
-            await Progress.Step("Starting the warm-up scheduler (Hangfire)", () => Scheduler.StartAsync(ct));
+            await StartupSteps.Step("Starting the warm-up scheduler (Hangfire)", () => Scheduler.StartAsync(ct));
         }
 
         Endpoints = BuildEndpoints();

@@ -3,7 +3,7 @@ using Spectre.Console;
 namespace Observability.Cli.Suite;
 
 /// <summary>A step of a long start-up: a spinner while it runs, a tick when it is done.</summary>
-internal static class Progress
+internal static class StartupSteps
 {
     public static async Task<T> Step<T>(string what, Func<Task<T>> action)
     {
