@@ -5,6 +5,7 @@ var root = new RootCommand("obs: observability and warm-up for serverless functi
 {
     UpCommand.Create(),
     DemoCommand.Create(),
+    AttachCommand.Create(),
     WarmUpCommand.Create(),
     SloCommand.Create(),
     FunctionsCommand.Create(),
