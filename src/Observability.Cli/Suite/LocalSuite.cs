@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -23,6 +22,8 @@ internal sealed class LocalSuite : IAsyncDisposable
     public const string EndpointsFile = "endpoints.json";
 
     private static readonly string[] Logging = ["--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Observability=Information"];
+
+    private bool _endpointsWritten;
 
     private LocalSuite(LocalKeys keys, string dataDirectory)
     {
@@ -126,7 +127,9 @@ internal sealed class LocalSuite : IAsyncDisposable
         }
 
         Endpoints = BuildEndpoints();
-        await File.WriteAllTextAsync(Path.Combine(DataDirectory, EndpointsFile), JsonSerializer.Serialize(Endpoints.WithoutKeys()), ct);
+        Directory.CreateDirectory(DataDirectory);
+        await File.WriteAllTextAsync(Path.Combine(DataDirectory, EndpointsFile), Endpoints.WithoutKeys().ToJson(), ct);
+        _endpointsWritten = true;
     }
 
     private SuiteEndpoints BuildEndpoints()
@@ -168,7 +171,11 @@ internal sealed class LocalSuite : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        File.Delete(Path.Combine(DataDirectory, EndpointsFile));
+        if (_endpointsWritten)
+        {
+            File.Delete(Path.Combine(DataDirectory, EndpointsFile));
+        }
+
         if (Scheduler is not null)
         {
             await Scheduler.DisposeAsync();
