@@ -47,6 +47,10 @@ internal static class AttachCommand
                 AnsiConsole.MarkupLineInterpolated($"[red]obs attach failed:[/] {e.Message}");
                 return 1;
             }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return 130;
+            }
 
             var function = result.GetValue(name) ?? NameOf(commandLine);
             var proxyPort = result.GetValue(port);

@@ -33,6 +33,21 @@ internal static class DemoCommand
         };
         command.SetAction(async (result, ct) =>
         {
+            try
+            {
+                return await RunAsync(result, ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                // Ctrl+C before the demo was up: what had started is stopped by the disposals on the way out.
+                AnsiConsole.MarkupLine("Stopped before the demo was up.");
+                return 130;
+            }
+        });
+        return command;
+
+        async Task<int> RunAsync(ParseResult result, CancellationToken ct)
+        {
             var folder = Path.GetFullPath(result.GetValue(dataDir)!);
             IReadOnlyList<DemoFunction> functions;
             string sidecar;
@@ -57,31 +72,49 @@ internal static class DemoCommand
             Directory.CreateDirectory(folder);
             var targets = Path.Combine(folder, "warmup-targets.yaml");
             await File.WriteAllTextAsync(targets, DemoFunction.TargetsYaml(functions), ct);
+            DemoRun? run = null;
             var settings = new SuiteSettings(folder, result.GetValue(databaseUrl), "127.0.0.1", result.GetValue(grpcPort), result.GetValue(otlpPort), result.GetValue(httpPort), result.GetValue(warmUpPort), targets)
             {
-                // Quick polling so that a planned ping goes out on time; the planner's lines would bury the tables.
-                WarmUpArguments = ["--WarmUp:SchedulePollingInterval=00:00:00.5", "--WarmUp:QueuePollInterval=00:00:00.5", "--Logging:LogLevel:Observability.WarmUp=Warning"],
+                // Quick polling so that a planned ping goes out on time; the scheduler's lines would bury the tables.
+                WarmUpArguments = ["--WarmUp:SchedulePollingInterval=00:00:00.5", "--WarmUp:QueuePollInterval=00:00:00.5", "--Logging:LogLevel:Observability.WarmUp=Error", "--Logging:LogLevel:Hangfire=Error"],
+                // The functions are up before the scheduler sends its first pings to them.
+                BeforeScheduler = async (suite, token) =>
+                {
+                    run = new DemoRun(suite, functions, sidecar, folder);
+                    await run.StartFunctionsAsync(token);
+                },
             };
 
             IReadOnlyList<ProcessId> started = [];
-            var exit = await LocalSuite.RunAsync(settings, "obs demo", async suite =>
+            int exit;
+            try
             {
-                await using var run = new DemoRun(suite, functions, sidecar, folder);
-                await run.StartFunctionsAsync(ct);
-                await run.StartPrometheusAsync(result.GetValue(prometheusPort), ct);
-                Print(suite, run, functions, result.GetValue(json));
+                exit = await LocalSuite.RunAsync(settings, "obs demo", async suite =>
+                {
+                    await using var functionsRun = run!;
+                    await run!.StartPrometheusAsync(result.GetValue(prometheusPort), ct);
+                    Print(suite, run, functions, result.GetValue(json));
 
-                await using var traffic = new DemoTraffic(functions, result.GetValue(seed), TimeProvider.System);
-                await traffic.RunAsync(ct);
-                // Ctrl+C: what runs now is what must be gone when the demo ends.
-                started = ProcessTree.Descendants(Environment.ProcessId);
-                AnsiConsole.MarkupLine("Stopping: traffic, Prometheus, the sidecars and their functions, the scheduler, the collector, PostgreSQL…");
-                PrintCounts(traffic.Counts);
-                return 0;
-            }, CancellationToken.None);
+                    await using var traffic = new DemoTraffic(functions, result.GetValue(seed), TimeProvider.System);
+                    await traffic.RunAsync(ct);
+                    // Ctrl+C: what runs now is what must be gone when the demo ends.
+                    started = ProcessTree.Descendants(Environment.ProcessId);
+                    AnsiConsole.MarkupLine("Stopping: traffic, Prometheus, the sidecars and their functions, the scheduler, the collector, PostgreSQL…");
+                    PrintCounts(traffic.Counts);
+                    return 0;
+                }, ct);
+            }
+            finally
+            {
+                // Stopped already unless the start failed half-way; the sidecars stop before the collector in the normal case.
+                if (run is not null)
+                {
+                    await run.DisposeAsync();
+                }
+            }
+
             return exit == 0 ? Verify(started) : exit;
-        });
-        return command;
+        }
     }
 
     /// <summary>Every process that ran below obs at Ctrl+C must be gone (a sidecar's function, whose parent was the sidecar, too).</summary>

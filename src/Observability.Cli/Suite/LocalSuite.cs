@@ -110,6 +110,12 @@ internal sealed class LocalSuite : IAsyncDisposable
             o.HttpPort = settings.HttpPort;
         });
         await StartupSteps.Step("Starting the collector (schema, partitions, ports)", () => Collector.StartAsync(ct));
+        Endpoints = BuildEndpoints();
+        if (settings.BeforeScheduler is { } beforeScheduler)
+        {
+            await beforeScheduler(this, ct);
+        }
+
         if (Keys.WarmUpToken is not null)
         {
             // The same database and keys as the collector: the scheduler reads the collector's tables.

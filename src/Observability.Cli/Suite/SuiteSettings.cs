@@ -13,4 +13,10 @@ internal sealed record SuiteSettings(
 {
     /// <summary>Extra scheduler settings as configuration switches (`--WarmUp:Name=value`), e.g. the demo's quick polling.</summary>
     public IReadOnlyList<string> WarmUpArguments { get; init; } = [];
+
+    /// <summary>
+    /// Runs once the collector listens (<see cref="LocalSuite.Endpoints"/> has its addresses, not yet the scheduler's)
+    /// and before the scheduler starts: the demo starts its functions there, so that the first pings find them.
+    /// </summary>
+    public Func<LocalSuite, CancellationToken, Task>? BeforeScheduler { get; init; }
 }
