@@ -133,7 +133,7 @@ internal static class DemoCommand
             {
                 System.Diagnostics.Process.GetProcessById(process.Pid).Kill(entireProcessTree: true);
             }
-            catch (ArgumentException)
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException)
             {
                 // Gone by itself meanwhile.
             }

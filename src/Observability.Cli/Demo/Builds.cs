@@ -5,7 +5,8 @@ namespace Observability.Cli.Demo;
 
 /// <summary>
 /// What the demo and `obs attach` run, built when missing or older than its sources: obs-sidecar (published
-/// natively compiled, as it ships, into artifacts/obs-sidecar) and the .NET sample functions (Release builds).
+/// natively compiled, as it ships, into artifacts/obs-sidecar) and the .NET sample functions (Release builds). No
+/// build server is left running after them (--disable-build-servers).
 /// </summary>
 internal static class Builds
 {
@@ -24,7 +25,7 @@ internal static class Builds
         if (IsStale(binary, Repository.PathOf("agents")))
         {
             await StartupSteps.Step("Publishing obs-sidecar (Native AOT, a few minutes the first time)", () => RunDotnetAsync(
-                ["publish", Repository.PathOf("agents", "Observability.Sidecar.Cli"), "-c", "Release", "-r", "linux-x64", "-o", output, "-nologo", "-clp:ErrorsOnly"], ct));
+                ["publish", Repository.PathOf("agents", "Observability.Sidecar.Cli"), "-c", "Release", "-r", "linux-x64", "-o", output, "-nologo", "-clp:ErrorsOnly", "--disable-build-servers"], ct));
         }
 
         return binary;
@@ -37,7 +38,7 @@ internal static class Builds
         var dll = Path.Combine(project, "bin", "Release", "net10.0", name + ".dll");
         if (IsStale(dll, project))
         {
-            await StartupSteps.Step($"Building samples/{name}", () => RunDotnetAsync(["build", project, "-c", "Release", "-nologo", "-clp:ErrorsOnly"], ct));
+            await StartupSteps.Step($"Building samples/{name}", () => RunDotnetAsync(["build", project, "-c", "Release", "-nologo", "-clp:ErrorsOnly", "--disable-build-servers"], ct));
         }
 
         return dll;
