@@ -4,6 +4,8 @@ using Observability.Cli.Commands;
 var root = new RootCommand("obs: observability and warm-up for serverless functions")
 {
     UpCommand.Create(),
+    DemoCommand.Create(),
+    AttachCommand.Create(),
     WarmUpCommand.Create(),
     SloCommand.Create(),
     FunctionsCommand.Create(),
@@ -13,7 +15,9 @@ var root = new RootCommand("obs: observability and warm-up for serverless functi
     FailuresCommand.Create(),
 };
 var parsed = root.Parse(args);
-var exitCode = await parsed.InvokeAsync();
+// Ctrl+C and SIGTERM cancel the command; `obs up`, `demo` and `attach` then stop their processes, which takes longer
+// than System.CommandLine's default of 2 s before it gives up waiting.
+var exitCode = await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(60) });
 
 // Bad usage (an unknown option, a missing argument) is 2, apart from 1 for "not found" and "unreachable".
 return parsed.Errors.Count > 0 ? 2 : exitCode;
