@@ -262,7 +262,13 @@ public sealed class ReplicaTests
                 var post = replica.Ingest.PostAsync("/v1/traces", Protobuf(request));
                 pending.Add(post);
                 await Poll.UntilAsync(() => QueueDepthAsync(replica), depth => depth >= queued + Spans || post.IsCompleted, TimeSpan.FromSeconds(60), "the request to be queued");
-                Assert.False(post.IsCompleted, $"answered before its batch could be written: {(post.IsCompletedSuccessfully ? post.Result.StatusCode.ToString() : post.Exception?.Message)}");
+                if (post.IsCompleted)
+                {
+                    // Seen once in 25 runs under load, not understood yet: say what the held batches and the database were doing.
+                    var heldAnswers = string.Join(", ", held.Select(h => h.IsCompletedSuccessfully ? h.Result.StatusCode.ToString() : h.Status.ToString()));
+                    Assert.Fail($"answered before its batch could be written: {(post.IsCompletedSuccessfully ? post.Result.StatusCode.ToString() : post.Exception?.Message)}; "
+                        + $"held batches: {heldAnswers}; sessions: {await SessionsAsync(fresh)}");
+                }
             }
 
             return await Task.WhenAll(pending);
@@ -290,6 +296,15 @@ public sealed class ReplicaTests
         Assert.All(metrics, m => Assert.Equal(2, MetricsText.Value(m, "obs_collector_batch_rows_count"))); // the held batch, then r1 and r2 together
         Assert.Equal(2 * Spans, metrics.Sum(m => MetricsText.Value(m, "obs_collector_duplicates_total{signal=\"spans\"}")));
         Assert.Equal(2 * Spans, metrics.Sum(m => MetricsText.Value(m, "faas_invocations_total{function=\"cross-fn\",version=\"1\",trigger=\"http\"}")));
+    }
+
+    private static async Task<string> SessionsAsync(string db)
+    {
+        await using var conn = new NpgsqlConnection(db);
+        await conn.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT string_agg(concat_ws(' ', pid, wait_event_type, wait_event, state, left(query, 40)), ' | ') FROM pg_stat_activity WHERE datname = current_database()", conn);
+        return (await command.ExecuteScalarAsync())?.ToString() ?? string.Empty;
     }
 
     private static async Task<double> QueueDepthAsync(CollectorRunner replica) =>
