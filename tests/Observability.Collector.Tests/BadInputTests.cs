@@ -86,7 +86,7 @@ public sealed class BadInputTests(PostgresDatabase database) : IClassFixture<Pos
         // Bodies over the cap.
         ["gzip bomb larger than the cap once inflated"] = new(HttpStatusCode.RequestEntityTooLarge, _ => Post(Protobuf, Gzip(new byte[16 * BodyCap]), "gzip")),
         ["Content-Length over the cap"] = new(HttpStatusCode.RequestEntityTooLarge, _ => Post(Protobuf, RandomNumberGenerator.GetBytes(BodyCap + 1))),
-        ["chunked body over the cap"] = new(HttpStatusCode.RequestEntityTooLarge, _ => Chunked(Post(Protobuf, RandomNumberGenerator.GetBytes(16 * BodyCap)))),
+        ["chunked body over the cap"] = new(HttpStatusCode.RequestEntityTooLarge, _ => Chunked(Post(Protobuf, RandomNumberGenerator.GetBytes(2 * BodyCap)))),
     };
 
     private static readonly Dictionary<string, Rejection> Rejections = new()

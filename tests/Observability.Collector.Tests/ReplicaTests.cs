@@ -219,6 +219,26 @@ public sealed class ReplicaTests
     [Fact]
     public async Task Replicas_given_the_same_two_requests_in_opposite_orders_store_them_once_and_refuse_neither()
     {
+        // The crossing needs both writers held by the test's table lock. In about one run in ten under load the lock's
+        // session was gone before the requests were queued (cause not found): such a run says so and is set up again;
+        // whatever the code answers once the crossing is set up is asserted as it comes.
+        var lostSetups = new List<string>();
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            if (await CrossedRequestsAsync() is not { } lost)
+            {
+                return;
+            }
+
+            lostSetups.Add(lost);
+        }
+
+        Assert.Fail("the crossing could not be set up three times: " + string.Join(" || ", lostSetups));
+    }
+
+    /// <summary>One crossing, its outcome asserted; a description instead when the held writers were let go too early.</summary>
+    private static async Task<string?> CrossedRequestsAsync()
+    {
         // Replica A writes r1 then r2 in one batch while B writes r2 then r1, at the same moment: each COPY meets rows
         // the other has not committed yet. To get there, each replica's single writer is held on a first, small batch
         // (its COPY waits for this test's lock) while r1 and r2 queue up behind it in the chosen order; releasing the
@@ -253,7 +273,11 @@ public sealed class ReplicaTests
             TimeSpan.FromSeconds(60),
             "both writers to wait on their first batch");
 
-        async Task<HttpResponseMessage[]> SendInOrderAsync(params (CollectorRunner Replica, ExportTraceServiceRequest Request)[] sends)
+        string Lost(string what) =>
+            $"{what}; held batches: {string.Join(", ", held.Select(h => h.IsCompletedSuccessfully ? h.Result.StatusCode.ToString() : h.Status.ToString()))}";
+
+        // Queues the requests on one replica in this order; the answers come once the lock is let go.
+        async Task<List<Task<HttpResponseMessage>>> QueueInOrderAsync(params (CollectorRunner Replica, ExportTraceServiceRequest Request)[] sends)
         {
             var pending = new List<Task<HttpResponseMessage>>();
             foreach (var (replica, request) in sends)
@@ -264,25 +288,31 @@ public sealed class ReplicaTests
                 await Poll.UntilAsync(() => QueueDepthAsync(replica), depth => depth >= queued + Spans || post.IsCompleted, TimeSpan.FromSeconds(60), "the request to be queued");
                 if (post.IsCompleted)
                 {
-                    // Seen once in 25 runs under load, not understood yet: say what the held batches and the database were doing.
-                    var heldAnswers = string.Join(", ", held.Select(h => h.IsCompletedSuccessfully ? h.Result.StatusCode.ToString() : h.Status.ToString()));
-                    Assert.Fail($"answered before its batch could be written: {(post.IsCompletedSuccessfully ? post.Result.StatusCode.ToString() : post.Exception?.Message)}; "
-                        + $"held batches: {heldAnswers}; sessions: {await SessionsAsync(fresh)}");
+                    throw new SetupLostException(Lost($"answered before its batch could be written: {(post.IsCompletedSuccessfully ? post.Result.StatusCode.ToString() : post.Exception?.Message)}; sessions: {await SessionsAsync(fresh)}"));
                 }
             }
 
-            return await Task.WhenAll(pending);
+            return pending;
         }
 
-        var sending = Task.WhenAll(SendInOrderAsync((a, r1), (a, r2)), SendInOrderAsync((b, r2), (b, r1)));
-        foreach (var replica in replicas)
+        List<Task<HttpResponseMessage>> posts;
+        try
         {
-            await Poll.UntilAsync(() => QueueDepthAsync(replica), depth => depth >= 2 * Spans, TimeSpan.FromSeconds(60), "both requests to be queued");
+            posts = [.. (await Task.WhenAll(QueueInOrderAsync((a, r1), (a, r2)), QueueInOrderAsync((b, r2), (b, r1)))).SelectMany(p => p)];
+        }
+        catch (SetupLostException e)
+        {
+            return e.Message;
+        }
+
+        if (held.Any(h => h.IsCompleted))
+        {
+            return Lost($"a held batch was written before the lock was let go; sessions: {await SessionsAsync(fresh)}");
         }
 
         await tx.CommitAsync();
         await tx.DisposeAsync();
-        foreach (var response in (await Task.WhenAll(held)).Concat((await sending).SelectMany(r => r)))
+        foreach (var response in (await Task.WhenAll(held)).Concat(await Task.WhenAll(posts)))
         {
             using (response)
             {
@@ -296,6 +326,7 @@ public sealed class ReplicaTests
         Assert.All(metrics, m => Assert.Equal(2, MetricsText.Value(m, "obs_collector_batch_rows_count"))); // the held batch, then r1 and r2 together
         Assert.Equal(2 * Spans, metrics.Sum(m => MetricsText.Value(m, "obs_collector_duplicates_total{signal=\"spans\"}")));
         Assert.Equal(2 * Spans, metrics.Sum(m => MetricsText.Value(m, "faas_invocations_total{function=\"cross-fn\",version=\"1\",trigger=\"http\"}")));
+        return null;
     }
 
     private static async Task<string> SessionsAsync(string db)
@@ -338,3 +369,6 @@ public sealed class ReplicaTests
     private static Task<bool> PartitionExistsAsync(string database, string name) =>
         Sql.ScalarAsync<bool>(database, "SELECT EXISTS (SELECT 1 FROM pg_class WHERE relname = $1)", name);
 }
+
+/// <summary>The held writers were let go before the crossing was set up: the run proves nothing either way.</summary>
+internal sealed class SetupLostException(string message) : Exception(message);
