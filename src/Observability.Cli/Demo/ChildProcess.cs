@@ -83,6 +83,44 @@ internal sealed class ChildProcess : IAsyncDisposable
 
     public Task WaitForExitAsync(CancellationToken ct) => _process.WaitForExitAsync(ct);
 
+    /// <summary>
+    /// Polls <paramref name="ready"/> until it answers 2xx; throws, naming the log file, when the process exits first
+    /// or <paramref name="within"/> passes.
+    /// </summary>
+    public async Task WaitUntilReadyAsync(Uri ready, TimeSpan within, CancellationToken ct)
+    {
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(200));
+        var deadline = Environment.TickCount64 + (long)within.TotalMilliseconds;
+        while (true)
+        {
+            if (HasExited)
+            {
+                throw new InvalidOperationException($"{Name} exited with {ExitCode} at start: see {LogFile}");
+            }
+
+            try
+            {
+                using var answer = await client.GetAsync(ready, ct);
+                if (answer.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !ct.IsCancellationRequested))
+            {
+                // Not listening or not answering yet.
+            }
+
+            if (Environment.TickCount64 > deadline)
+            {
+                throw new InvalidOperationException($"{Name} did not answer {ready} within {within.TotalSeconds:0} s: see {LogFile}");
+            }
+
+            await timer.WaitForNextTickAsync(ct);
+        }
+    }
+
     /// <summary>SIGTERM, then SIGKILL to the whole tree after <paramref name="grace"/>. True when it stopped by itself.</summary>
     public async Task<bool> StopAsync(TimeSpan grace)
     {

@@ -39,38 +39,15 @@ internal static class DemoPrometheus
             binary,
             ["--config.file=" + configFile, "--storage.tsdb.path=" + data, $"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"],
             logFile: Path.Combine(folder, "prometheus.log"));
-        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(60);
-        while (true)
+        try
         {
-            if (process.HasExited)
-            {
-                throw new InvalidOperationException($"prometheus exited with {process.ExitCode} at start: see {process.LogFile}");
-            }
-
-            try
-            {
-                if ((await client.GetAsync(new Uri($"http://127.0.0.1:{port}/-/ready"), ct)).IsSuccessStatusCode)
-                {
-                    return process;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-            catch (TaskCanceledException) when (!ct.IsCancellationRequested)
-            {
-                // Not answering yet.
-            }
-
-            if (DateTimeOffset.UtcNow > deadline)
-            {
-                await process.DisposeAsync();
-                throw new InvalidOperationException($"prometheus was not ready within 60 s: see {process.LogFile}");
-            }
-
-            await Task.Delay(250, ct);
+            await process.WaitUntilReadyAsync(new Uri($"http://127.0.0.1:{port}/-/ready"), TimeSpan.FromSeconds(60), ct);
+            return process;
+        }
+        catch
+        {
+            await process.DisposeAsync();
+            throw;
         }
     }
 

@@ -32,10 +32,9 @@ internal sealed class DemoRun(LocalSuite suite, IReadOnlyList<DemoFunction> func
                     Repository.Root));
             }
 
-            using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
             foreach (var (function, child) in functions.Zip(_children))
             {
-                await WaitUntilUpAsync(client, function, child, ct);
+                await child.WaitUntilReadyAsync(new Uri($"http://127.0.0.1:{function.AdminPort.ToString(CultureInfo.InvariantCulture)}/healthz"), TimeSpan.FromSeconds(60), ct);
             }
         });
     }
@@ -62,41 +61,5 @@ internal sealed class DemoRun(LocalSuite suite, IReadOnlyList<DemoFunction> func
     {
         await Task.WhenAll(_children.Select(c => c.DisposeAsync().AsTask()));
         _children.Clear();
-    }
-
-    private static async Task WaitUntilUpAsync(HttpClient client, DemoFunction function, ChildProcess child, CancellationToken ct)
-    {
-        var health = new Uri($"http://127.0.0.1:{function.AdminPort.ToString(CultureInfo.InvariantCulture)}/healthz");
-        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(60);
-        while (true)
-        {
-            if (child.HasExited)
-            {
-                throw new InvalidOperationException($"obs-sidecar for {function.Name} exited with {child.ExitCode} at start: see {child.LogFile}");
-            }
-
-            try
-            {
-                if ((await client.GetAsync(health, ct)).IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-            catch (TaskCanceledException) when (!ct.IsCancellationRequested)
-            {
-                // Not answering yet.
-            }
-
-            if (DateTimeOffset.UtcNow > deadline)
-            {
-                throw new InvalidOperationException($"obs-sidecar for {function.Name} did not answer on its admin port within 60 s: see {child.LogFile}");
-            }
-
-            await Task.Delay(200, ct);
-        }
     }
 }

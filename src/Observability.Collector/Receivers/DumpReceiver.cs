@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -19,10 +18,6 @@ internal sealed partial class DumpReceiver(DumpStore store, CollectorMetrics met
 {
     private const string OctetStream = "application/octet-stream";
     private const int MaxIdLength = 64;
-
-    // As for OTLP bodies: how much past the cap is read and dropped, and for how long, before the 413.
-    private const int DrainBytes = 4 * 1024 * 1024;
-    private static readonly TimeSpan DrainBound = TimeSpan.FromSeconds(2);
 
     private readonly long _maxBytes = options.Value.MaxDumpBytes;
 
@@ -50,10 +45,7 @@ internal sealed partial class DumpReceiver(DumpStore store, CollectorMetrics met
         }
 
         // Kestrel's cap is the OTLP body limit; a dump has its own, and the drain reads a little past it.
-        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } kestrelCap)
-        {
-            kestrelCap.MaxRequestBodySize = _maxBytes + DrainBytes;
-        }
+        RequestBody.AllowDrainPast(http, _maxBytes);
 
         try
         {
@@ -74,7 +66,7 @@ internal sealed partial class DumpReceiver(DumpStore store, CollectorMetrics met
             // A client waiting for 100 Continue has sent nothing yet; reading would ask it for the whole body.
             if (!request.Headers.Expect.ToString().Contains("100-continue", StringComparison.OrdinalIgnoreCase))
             {
-                await RequestBody.DrainAsync(request.Body, DrainBound, http.RequestAborted);
+                await RequestBody.DrainAsync(request.Body, http.RequestAborted);
             }
 
             await RefuseAsync(http, StatusCodes.Status413PayloadTooLarge, "too_large", e.Message);

@@ -1,6 +1,5 @@
 using Google.Protobuf;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using Observability.Collector.Configuration;
@@ -22,9 +21,6 @@ internal sealed class OtlpHttpReceiver(IngestService ingest, CollectorMetrics me
     private const string Protobuf = "application/x-protobuf";
     private const string Json = "application/json";
 
-    // How much of a body past the cap is read and dropped, and for how long, before the 413 (RequestBody.DrainAsync).
-    private const int DrainBytes = 4 * 1024 * 1024;
-    private static readonly TimeSpan DrainBound = TimeSpan.FromSeconds(2);
     private readonly CollectorOptions _options = options.Value;
 
     public Task TracesAsync(HttpContext http) => HandleAsync(
@@ -77,10 +73,7 @@ internal sealed class OtlpHttpReceiver(IngestService ingest, CollectorMetrics me
         }
 
         // Kestrel's cap, a little above ours: RequestBody refuses at ours, then reads on so the client gets its 413.
-        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } kestrelCap)
-        {
-            kestrelCap.MaxRequestBodySize = (long)_options.MaxRequestBodyBytes + DrainBytes;
-        }
+        RequestBody.AllowDrainPast(http, _options.MaxRequestBodyBytes);
 
         TRequest message;
         try
@@ -90,7 +83,7 @@ internal sealed class OtlpHttpReceiver(IngestService ingest, CollectorMetrics me
         }
         catch (BodyTooLargeException e)
         {
-            await RequestBody.DrainAsync(request.Body, DrainBound, http.RequestAborted);
+            await RequestBody.DrainAsync(request.Body, http.RequestAborted);
             await FailAsync(http, StatusCodes.Status413PayloadTooLarge, isJson, e.Message, "too_large");
             return;
         }

@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Compression;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace Observability.Collector.Receivers;
 
@@ -98,16 +100,29 @@ internal sealed class RequestBody : IDisposable
         }
     }
 
+    // How much of a body past its cap is read and dropped, and for how long, before the 413 (DrainAsync).
+    private const int DrainBytes = 4 * 1024 * 1024;
+    private static readonly TimeSpan DrainBound = TimeSpan.FromSeconds(2);
+
+    /// <summary>Sets Kestrel's cap of this request a little above <paramref name="cap"/>, so that DrainAsync can read past it.</summary>
+    public static void AllowDrainPast(HttpContext http, long cap)
+    {
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } kestrelCap)
+        {
+            kestrelCap.MaxRequestBodySize = cap + DrainBytes;
+        }
+    }
+
     /// <summary>
-    /// Reads and drops what is left of a body refused as too large, for at most <paramref name="bound"/>, so
-    /// that the client finishes sending and reads its 413: a connection closed with unread bytes is reset, and the
-    /// reset can reach the client before the answer does. Past the bound the connection closes as before.
+    /// Reads and drops what is left of a body refused as too large (up to the cap AllowDrainPast set, for at most
+    /// two seconds), so that the client finishes sending and reads its 413: a connection closed with unread bytes is
+    /// reset, and the reset can reach the client before the answer does. Past that the connection closes as before.
     /// </summary>
-    public static async Task DrainAsync(Stream body, TimeSpan bound, CancellationToken ct)
+    public static async Task DrainAsync(Stream body, CancellationToken ct)
     {
         var scratch = ArrayPool<byte>.Shared.Rent(16 * 1024);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(bound);
+        timeout.CancelAfter(DrainBound);
         try
         {
             while (await body.ReadAsync(scratch, timeout.Token) > 0)
