@@ -19,8 +19,13 @@ public sealed class ColdStartTimingTests(PostgresDatabase database, Xunit.Abstra
     /// Each record also says how far each boundary may be off. A machine busy enough to stall the sidecar for
     /// longer than the tolerance (seen here: 60 ms at a load average of 20 on 2 cores) widens that, and the record
     /// says so; such a cold start must still be right within what it says, and does not count towards the 10.
-    /// Nor does one where node had to read its binary from disk before it could note its own start (it says how
-    /// many major page faults it took): the sidecar's process start is then checked against nothing.
+    /// Nor does one where node could not note its own start in time: it read its binary from disk first (it says
+    /// how many major page faults it took), or it noted its start more than 5 ms after the sidecar's. The sidecar
+    /// takes the latest moment its bracket around Process.Start allows, which returns once the exec is done, so
+    /// a start the function notes later than that is late on the function's side: node was blocked before it ran
+    /// any JavaScript (seen once in CI, 7.7 ms late), and time spent blocked is in neither of its bounds. The
+    /// sidecar's process start is then checked against nothing; a sidecar that is always early leaves fewer
+    /// than 10 counted, and one later than the function's own start fails whatever the load.
     /// </summary>
     [Fact]
     public async Task Process_start_and_listening_are_within_5_ms_of_the_functions_own_moments_over_10_cold_starts()
@@ -50,16 +55,17 @@ public sealed class ColdStartTimingTests(PostgresDatabase database, Xunit.Abstra
             var (startOff, startUncertainty) = (Moment(attributes, "obs.coldstart.process_start") - started, Milliseconds(attributes, "obs.coldstart.process_start_uncertainty_ms"));
             var (listeningOff, listeningUncertainty) = (Moment(attributes, "obs.coldstart.listening") - listening, Milliseconds(attributes, "obs.coldstart.listening_uncertainty_ms"));
             var held = startUncertainty > Tolerance || listeningUncertainty > Tolerance;
-            // Node read from disk before it could take its own start: its record, not the sidecar's, is late.
-            var ownStartLate = times.GetProperty("majorFaults").GetInt32() > 0;
-            var line = FormattableString.Invariant($"pid {pid}: process start {startOff.TotalMilliseconds:+0.00;-0.00} ms (±{startUncertainty.TotalMilliseconds:F2}), listening {listeningOff.TotalMilliseconds:+0.00;-0.00} ms (±{listeningUncertainty.TotalMilliseconds:F2}){(held ? ", sidecar held up" : string.Empty)}{(ownStartLate ? ", the function's own start late (major page faults)" : string.Empty)}");
+            var ownStartLate = times.GetProperty("majorFaults").GetInt32() > 0 ? "major page faults"
+                : startOff < -Tolerance ? "noted after the sidecar's latest possible moment"
+                : null;
+            var line = FormattableString.Invariant($"pid {pid}: process start {startOff.TotalMilliseconds:+0.00;-0.00} ms (±{startUncertainty.TotalMilliseconds:F2}), listening {listeningOff.TotalMilliseconds:+0.00;-0.00} ms (±{listeningUncertainty.TotalMilliseconds:F2}){(held ? ", sidecar held up" : string.Empty)}{(ownStartLate is null ? string.Empty : $", the function's own start late ({ownStartLate})")}");
             output.WriteLine(line);
-            if ((!ownStartLate && startOff.Duration() > (held ? startUncertainty + Tolerance : Tolerance)) || listeningOff.Duration() > (held ? listeningUncertainty + Tolerance : Tolerance))
+            if (startOff > (held ? startUncertainty + Tolerance : Tolerance) || listeningOff.Duration() > (held ? listeningUncertainty + Tolerance : Tolerance))
             {
                 failures.Add(line);
             }
 
-            counted += held || ownStartLate ? 0 : 1;
+            counted += held || ownStartLate is not null ? 0 : 1;
         }
 
         Assert.True(failures.Count == 0, $"cold starts further off than {Tolerance.TotalMilliseconds} ms: {string.Join("; ", failures)}");
