@@ -261,6 +261,27 @@ public sealed class SidecarTests(PostgresDatabase database, Xunit.Abstractions.I
     }
 
     [Fact]
+    public async Task A_failing_request_that_threw_long_after_it_arrived_is_one_snapshot_and_a_background_failure_right_after_it_is_its_own()
+    {
+        await using var sidecar = await SidecarRunner.StartAsync("slow-thrower", _collector);
+        // The handler throws 3 s after the request arrived (a cold start or a slow dependency does the same),
+        // longer than the 2 s the sidecar gives a failing request to claim an exception the runtime reports.
+        Assert.Equal(HttpStatusCode.InternalServerError, (await sidecar.Client.GetAsync("/throw?delay=3000")).StatusCode);
+        // An exception outside any request, right after the failing one: its own snapshot (not claimed by the request),
+        // and once that is taken, the first exception's check has run too.
+        Assert.Equal(HttpStatusCode.Accepted, (await sidecar.Client.PostAsync("/background-failure", null)).StatusCode);
+
+        var snapshots = await Poll.UntilAsync(
+            () => SnapshotsAsync("slow-thrower", 1),
+            found => found.Any(s => s.GetProperty("trigger").GetString() == "unhandled_exception"),
+            what: "the background failure's snapshot");
+        var metrics = await sidecar.Admin.GetStringAsync("/metrics");
+        Assert.Equal(1, MetricsText.Value(metrics, "obs_sidecar_snapshots_total{trigger=\"status_5xx\"}"));
+        Assert.Equal(1, MetricsText.Value(metrics, "obs_sidecar_snapshots_total{trigger=\"unhandled_exception\"}"));
+        Assert.Equal(["status_5xx", "unhandled_exception"], snapshots.Select(s => s.GetProperty("trigger").GetString()).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task Secrets_in_headers_bodies_urls_and_environment_never_reach_the_database()
     {
         string[] secrets = ["hdr-bearer-0a1b2c3d4e", "cookie-5f6a7b8c", "apikey-9d0e1f2a", "body-pw-3b4c5d6e", "query-tok-7f8a9b0c", "env-pw-1c2d3e4f", "conn-pw-5a6b7c8d", "custom-9e0f1a2b"];

@@ -151,7 +151,7 @@ internal static class DemoCommand
             {
                 suite = suite.Endpoints,
                 prometheus = run.PrometheusUrl,
-                functions = functions.Select(f => new { name = f.Name, language = f.Language, url = f.Url.ToString(), metrics = $"http://127.0.0.1:{f.AdminPort}/metrics", warmUpPolicy = f.WarmUp?.Policy }),
+                functions = functions.Select(f => new { name = f.Name, version = f.Version, language = f.Language, url = f.Url.ToString(), metrics = $"http://127.0.0.1:{f.AdminPort}/metrics", warmUpPolicy = f.WarmUp?.Policy }),
             };
             Console.WriteLine(JsonSerializer.Serialize(everything, SuiteEndpoints.Json));
             return;

@@ -7,11 +7,12 @@ namespace Observability.Cli.Demo;
 internal sealed record WarmUpPlan(string Policy, TimeSpan KeepAlive, TimeSpan Margin, TimeSpan FixedInterval);
 
 /// <summary>
-/// One sample function of the demo behind its own obs-sidecar: its name, how it starts, its ports, and what the
+/// One sample function of the demo behind its own obs-sidecar: its name and version, how it starts, its ports, and what the
 /// sidecar does with it (scale to zero after <see cref="IdleTimeout"/>, h2c for gRPC, the warm-up plan if any).
 /// </summary>
 internal sealed record DemoFunction(
     string Name,
+    string Version,
     string Language,
     IReadOnlyList<string> Command,
     int Port,
@@ -29,7 +30,7 @@ internal sealed record DemoFunction(
     {
         List<string> args =
         [
-            "--name", Name, "--version", "1", "--port", Port.ToString(CultureInfo.InvariantCulture),
+            "--name", Name, "--version", Version, "--port", Port.ToString(CultureInfo.InvariantCulture),
             "--admin-port", AdminPort.ToString(CultureInfo.InvariantCulture), "--upstream-port", UpstreamPort.ToString(CultureInfo.InvariantCulture),
             "--otlp-endpoint", otlpEndpoint, "--otlp-headers", "Authorization=Bearer " + writeKey,
             "--idle-timeout", IdleTimeout.ToString("c", CultureInfo.InvariantCulture),

@@ -5,7 +5,7 @@ namespace Observability.Cli.Demo;
 /// traffic, errors and a crash now and then, warmed by the histogram policy; `node-hello` (Node) with traffic that
 /// comes and goes, warmed by the fixed policy; `checkout` (.NET, a slow init, not warmed) in bursts that each start
 /// it cold and call `node-hello`, so a trace spans two functions; and `orders` (gRPC) in bursts with failing calls.
-/// Every one scales to zero when idle.
+/// Every one scales to zero when idle. Versions look like releases, so that a page listing versions reads as one.
 /// </summary>
 internal static class DemoFunctions
 {
@@ -43,16 +43,16 @@ internal static class DemoFunctions
         var orders = Ports();
         return
         [
-            new(Hello, ".NET", ["dotnet", helloDll], hello.Port, hello.Admin, hello.Upstream, TimeSpan.FromSeconds(30), Grpc: false,
+            new(Hello, "1.4.2", ".NET", ["dotnet", helloDll], hello.Port, hello.Admin, hello.Upstream, TimeSpan.FromSeconds(30), Grpc: false,
                 new Dictionary<string, string> { ["FUNCTION_NAME"] = Hello },
                 new WarmUpPlan("histogram", KeepAlive: TimeSpan.FromSeconds(30), Margin: TimeSpan.FromSeconds(10), FixedInterval: TimeSpan.FromSeconds(20))),
-            new(Node, "Node.js", ["node", nodeServer], node.Port, node.Admin, node.Upstream, TimeSpan.FromSeconds(20), Grpc: false,
+            new(Node, "2.0.1", "Node.js", ["node", nodeServer], node.Port, node.Admin, node.Upstream, TimeSpan.FromSeconds(20), Grpc: false,
                 new Dictionary<string, string> { ["INIT_DELAY_MS"] = "500" },
                 new WarmUpPlan("fixed", KeepAlive: TimeSpan.FromSeconds(20), Margin: TimeSpan.FromSeconds(5), FixedInterval: TimeSpan.FromSeconds(10))),
-            new(Checkout, ".NET, slow init", ["dotnet", helloDll], checkout.Port, checkout.Admin, checkout.Upstream, TimeSpan.FromSeconds(8), Grpc: false,
+            new(Checkout, "3.1.0", ".NET, slow init", ["dotnet", helloDll], checkout.Port, checkout.Admin, checkout.Upstream, TimeSpan.FromSeconds(8), Grpc: false,
                 new Dictionary<string, string> { ["FUNCTION_NAME"] = Checkout, ["INIT_DELAY_MS"] = "1500" },
                 WarmUp: null),
-            new(Orders, ".NET gRPC", ["dotnet", grpcDll], orders.Port, orders.Admin, orders.Upstream, TimeSpan.FromSeconds(10), Grpc: true,
+            new(Orders, "1.0.7", ".NET gRPC", ["dotnet", grpcDll], orders.Port, orders.Admin, orders.Upstream, TimeSpan.FromSeconds(10), Grpc: true,
                 new Dictionary<string, string> { ["FUNCTION_NAME"] = Orders },
                 WarmUp: null),
         ];

@@ -69,7 +69,7 @@ function view(traces: TraceSummary[], filtered: boolean, hasMore: boolean, more:
   }
   const longest = Math.max(...traces.map(t => t.durationNanos), 1);
   const title = hasMore
-    ? `The newest ${traces.length} traces (more below: load them, or narrow the search)`
+    ? `The newest ${traces.length} traces`
     : `${traces.length} trace${traces.length === 1 ? "" : "s"}, newest first`;
   return section(title, table(
     ["Started", "Root span", ["Duration", "num"], "", ["Spans", "num"], ["Errors", "num"], "Services", "Trace"],
