@@ -1,5 +1,12 @@
 using System.CommandLine;
 using Observability.Cli.Commands;
+using Spectre.Console;
+
+// Piped into a file or grep, every command's tables would wrap at 80 columns: give them room instead.
+if (Console.IsOutputRedirected && AnsiConsole.Profile.Width < 200)
+{
+    AnsiConsole.Profile.Width = 200;
+}
 
 var root = new RootCommand("obs: observability and warm-up for serverless functions")
 {

@@ -443,7 +443,7 @@ public sealed class BadInputTests(PostgresDatabase database) : IClassFixture<Pos
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                failures.Add($"{name}: {e.GetType().Name}: {e.Message}");
+                failures.Add($"{name}: {e.GetType().Name}: {e.Message}{(e.GetBaseException() is { } inner && inner != e ? $" ({inner.GetType().Name}: {inner.Message})" : string.Empty)}");
             }
         }
 

@@ -66,14 +66,36 @@ public sealed class DumpTransportTests(PostgresDatabase database) : IClassFixtur
         var chunks = await Sql.ScalarAsync<long>(database.ConnectionString, "SELECT count(*) FROM dump_chunks WHERE dump_id = $1", dumpId);
         Assert.Equal((dump.Length + MiB - 1) / MiB, chunks);
 
-        // A retried upload replaces the first.
-        var retried = RandomNumberGenerator.GetBytes(3 * MiB);
-        using (var again = await PutAsync(_collector.Ingest, dumpId, retried))
+        // Written once: other bytes under the same id (a write key and an id read from a snapshot) change nothing.
+        using (var again = await PutAsync(_collector.Ingest, dumpId, RandomNumberGenerator.GetBytes(3 * MiB)))
         {
-            Assert.Equal(HttpStatusCode.Created, again.StatusCode);
+            Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+            Assert.Contains("already stored", (await again.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString(), StringComparison.Ordinal);
         }
 
-        Assert.Equal(retried, await _collector.Query.GetByteArrayAsync($"/api/v1/snapshots/{snapshotId}/dump"));
+        Assert.Equal(SHA256.HashData(dump), SHA256.HashData(await _collector.Query.GetByteArrayAsync($"/api/v1/snapshots/{snapshotId}/dump")));
+        var metrics = await _collector.Query.GetStringAsync("/metrics");
+        Assert.Equal(1, MetricsText.Value(metrics, "obs_collector_dump_uploads_total{outcome=\"exists\"}"));
+        Assert.Equal(dump.Length, MetricsText.Value(metrics, "obs_collector_dump_bytes_total"));
+    }
+
+    [Fact]
+    public async Task Two_uploads_of_one_id_at_once_store_one_of_them_whole_and_refuse_the_other()
+    {
+        var dumpId = Guid.NewGuid().ToString("N");
+        byte[][] bodies = [RandomNumberGenerator.GetBytes(4 * MiB), RandomNumberGenerator.GetBytes(4 * MiB)];
+        var answers = await Task.WhenAll(bodies.Select(b => PutAsync(_collector.Ingest, dumpId, b, chunked: true)));
+        try
+        {
+            Assert.Equal([HttpStatusCode.Created, HttpStatusCode.Conflict], answers.Select(a => a.StatusCode).Order());
+            var stored = bodies[Array.FindIndex(answers, a => a.StatusCode == HttpStatusCode.Created)];
+            var chunks = await Sql.ScalarAsync<byte[]>(database.ConnectionString, "SELECT string_agg(data, ''::bytea ORDER BY seq) FROM dump_chunks WHERE dump_id = $1", dumpId);
+            Assert.Equal(SHA256.HashData(stored), SHA256.HashData(chunks));
+        }
+        finally
+        {
+            Array.ForEach(answers, a => a.Dispose());
+        }
     }
 
     [Fact]

@@ -171,8 +171,8 @@ public sealed class ReplicaTests
             }
         }
 
-        // A long query holds the tables; the replicas' DROPs queue behind it and are let go together, so both
-        // passes try to drop the same partitions at once (at start, and once more called here).
+        // A long query holds the tables; the replicas' retention passes (at start, and once more called here) all
+        // come to the same old partitions while it runs: one detaches, the others wait their turn.
         await using var holder = new NpgsqlConnection(fresh);
         await holder.OpenAsync();
         var tx = await holder.BeginTransactionAsync();
@@ -186,25 +186,25 @@ public sealed class ReplicaTests
         await using var b = replicas[1];
         var passes = replicas.Select(r => r.Services.GetServices<IHostedService>().OfType<RetentionService>().Single().RunOnceAsync(CancellationToken.None)).ToArray();
         await Poll.UntilAsync(
-            () => Sql.ScalarAsync<long>(fresh, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'DROP TABLE%'"),
+            () => Sql.ScalarAsync<long>(fresh, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND (query LIKE 'ALTER TABLE % DETACH PARTITION%' OR query LIKE 'SELECT pg_advisory_lock%')"),
             waiting => waiting >= 4,
             TimeSpan.FromSeconds(60),
-            "the four retention passes to wait to drop");
+            "one retention pass to wait to detach, the other three for their turn");
 
-        // Ingest goes on meanwhile, on both replicas (it waits behind the DROPs for as long as they wait).
+        // Ingest goes on meanwhile, on both replicas, without waiting for the query: a detach blocks neither.
         var today = DateTime.UtcNow.AddMinutes(-1);
-        var fresher = Enumerable.Range(0, 6).Select(i => (i % 2 == 0 ? a : b).Ingest.PostAsync("/v1/traces", Protobuf(Request(today, 5)))).ToArray();
-        await tx.CommitAsync();
-        await tx.DisposeAsync();
-
-        await Task.WhenAll(passes).WaitAsync(TimeSpan.FromSeconds(60)); // a pass that failed would throw here
-        foreach (var response in await Task.WhenAll(fresher))
+        foreach (var response in await Task.WhenAll(Enumerable.Range(0, 6).Select(i => (i % 2 == 0 ? a : b).Ingest.PostAsync("/v1/traces", Protobuf(Request(today, 5))))).WaitAsync(TimeSpan.FromSeconds(60)))
         {
             using (response)
             {
                 Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             }
         }
+
+        Assert.All(passes, p => Assert.False(p.IsCompleted));
+        await tx.CommitAsync();
+        await tx.DisposeAsync();
+        await Task.WhenAll(passes).WaitAsync(TimeSpan.FromSeconds(60)); // a pass that failed would throw here
 
         foreach (var day in old)
         {
@@ -214,6 +214,56 @@ public sealed class ReplicaTests
 
         Assert.Equal(0, await Sql.ScalarAsync<long>(fresh, "SELECT count(*) FROM functions WHERE function_name = 'old-fn'"));
         Assert.Equal(6 * 5 * 3, await Sql.ScalarAsync<long>(fresh, $"SELECT count(*) FROM spans WHERE function_name = '{Function}'"));
+    }
+
+    [Fact]
+    public async Task A_retention_pass_cut_off_mid_detach_or_between_detach_and_drop_is_finished_by_the_next()
+    {
+        var fresh = await (await PostgresServer.Shared).CreateDatabaseAsync("retention");
+        DateOnly[] days = [DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-10)), DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-9))];
+        await using (var keeping = await CollectorRunner.StartAsync(fresh, o => o.RetentionDays = 30))
+        {
+            foreach (var day in days)
+            {
+                using var response = await keeping.Ingest.PostAsync("/v1/traces", Protobuf(Request(day.ToDateTime(new TimeOnly(12, 0), DateTimeKind.Utc), 4, "old-fn")));
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            }
+        }
+
+        // Day one: a detach stopped while it waited for a reader (as a pass stopped by a shutdown is), left pending.
+        var pending = Partitions.Name("spans", days[0]);
+        await using (var reader = new NpgsqlConnection(fresh))
+        {
+            await reader.OpenAsync();
+            await using var tx = await reader.BeginTransactionAsync();
+            await using (var read = new NpgsqlCommand("LOCK TABLE spans IN ACCESS SHARE MODE", reader, tx))
+            {
+                await read.ExecuteNonQueryAsync();
+            }
+
+            await using var cut = new NpgsqlConnection(fresh);
+            await cut.OpenAsync();
+            await using var detach = new NpgsqlCommand($"ALTER TABLE spans DETACH PARTITION {pending} CONCURRENTLY", cut) { CommandTimeout = 1 };
+            await Assert.ThrowsAnyAsync<NpgsqlException>(() => detach.ExecuteNonQueryAsync());
+        }
+
+        Assert.True(await Sql.ScalarAsync<bool>(fresh, "SELECT inhdetachpending FROM pg_inherits WHERE inhrelid = $1::regclass", pending));
+
+        // Day two: detached, not dropped (as a pass stopped between the two steps leaves it).
+        var detached = Partitions.Name("spans", days[1]);
+        await using (var conn = new NpgsqlConnection(fresh))
+        {
+            await conn.OpenAsync();
+            await using var detach = new NpgsqlCommand($"ALTER TABLE spans DETACH PARTITION {detached}", conn);
+            await detach.ExecuteNonQueryAsync();
+        }
+
+        await using var collector = await CollectorRunner.StartAsync(fresh, o => o.RetentionDays = 7);
+        await collector.Services.GetServices<IHostedService>().OfType<RetentionService>().Single().FirstPass.WaitAsync(TimeSpan.FromSeconds(60));
+        foreach (var table in days.SelectMany(d => new[] { Partitions.Name("spans", d), Partitions.Name("logs", d) }))
+        {
+            Assert.False(await PartitionExistsAsync(fresh, table), $"{table} is still there");
+        }
     }
 
     [Fact]

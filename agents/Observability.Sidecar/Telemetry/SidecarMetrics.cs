@@ -23,7 +23,7 @@ public sealed class SidecarMetrics
         Snapshots = f.CreateCounter("obs_sidecar_snapshots_total", "Failure snapshots taken and spooled for export, by trigger.", "trigger");
         SnapshotsDropped = f.CreateCounter("obs_sidecar_snapshots_dropped_total", "Failure snapshots not taken or not delivered, by reason (rate_limited, queue_full, spool_full, refused, error).", "reason");
         SnapshotsExported = f.CreateCounter("obs_sidecar_snapshots_exported_total", "Failure snapshots the collector accepted.");
-        DumpUploads = f.CreateCounter("obs_sidecar_dump_uploads_total", "Dumps this sidecar wrote and sent to the collector, by outcome (uploaded, too_large, refused, gave_up, queue_full, missing); any but uploaded leaves the dump on disk.", "outcome");
+        DumpUploads = f.CreateCounter("obs_sidecar_dump_uploads_total", "Dumps this sidecar wrote and sent to the collector, by outcome (uploaded, already_stored, too_large, refused, gave_up, queue_full, missing); any but uploaded and already_stored leaves the dump on disk.", "outcome");
         SpoolBytes = f.CreateGauge("obs_sidecar_spool_bytes", "Bytes on disk waiting for the collector, by signal (traces, snapshots).", "signal");
         ExportQueue = f.CreateGauge("obs_sidecar_export_queue_spans", "Spans in memory waiting for the exporter (queue of 8192).");
         SpansExported = f.CreateCounter("obs_sidecar_spans_exported_total", "Spans handed to the OTLP exporter (sent, or spooled to disk when the collector was away).");

@@ -3,7 +3,6 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.WebUtilities;
 using Observability.Cli.Client;
-using Spectre.Console;
 
 namespace Observability.Cli.Terminal;
 
@@ -39,7 +38,6 @@ internal sealed class QueryCommand
             {
                 var connection = CollectorConnection.Resolve(result.GetValue(shared._collector), result.GetValue(shared._readKey), result.GetValue(shared._dataDir)!);
                 using var client = new CollectorClient(connection);
-                WidenWhenRedirected();
                 return await run(new Invocation(result, client, result.GetValue(shared._json), ct));
             }
             catch (UsageException e)
@@ -65,15 +63,6 @@ internal sealed class QueryCommand
     {
         Console.Error.WriteLine($"{_name}: {message}");
         return exitCode;
-    }
-
-    // Piped into a file or grep, tables would wrap at 80 columns: give them room instead.
-    private static void WidenWhenRedirected()
-    {
-        if (Console.IsOutputRedirected && AnsiConsole.Profile.Width < 200)
-        {
-            AnsiConsole.Profile.Width = 200;
-        }
     }
 }
 

@@ -14,7 +14,7 @@ public sealed class CollectorMetrics
         Rejected = f.CreateCounter("obs_collector_rejected_total", "Spans and log records rejected as invalid (partial success or 400); clients must not retry them.", "signal", "reason");
         Dropped = f.CreateCounter("obs_collector_dropped_total", "Spans and log records refused with a retryable answer (429/503, gRPC UNAVAILABLE); the client keeps them and retries.", "signal", "reason");
         RequestsRejected = f.CreateCounter("obs_collector_requests_rejected_total", "Whole requests refused before their content was read.", "reason");
-        DumpUploads = f.CreateCounter("obs_collector_dump_uploads_total", "Dump uploads (PUT /v1/dumps/{id}) by outcome: stored, or why not (too_large, bad_id, unsupported_media_type, aborted, error); refused keys are in obs_collector_requests_rejected_total.", "outcome");
+        DumpUploads = f.CreateCounter("obs_collector_dump_uploads_total", "Dump uploads (PUT /v1/dumps/{id}) by outcome: stored, or why not (exists, too_large, bad_id, unsupported_media_type, aborted, error); refused keys are in obs_collector_requests_rejected_total.", "outcome");
         DumpBytes = f.CreateCounter("obs_collector_dump_bytes_total", "Bytes of dumps stored.");
         QueueDepth = f.CreateGauge("obs_collector_queue_depth", "Spans and log records waiting to be written.");
         QueueCapacity = f.CreateGauge("obs_collector_queue_capacity", "Queue capacity in spans and log records.");

@@ -11,8 +11,9 @@ namespace Observability.Collector.Receivers;
 
 /// <summary>
 /// PUT /v1/dumps/{dumpId} on the OTLP/HTTP port (write key): a dump a sidecar wrote, as the raw body
-/// (application/octet-stream), streamed into PostgreSQL. 201 once committed; 413 over MaxDumpBytes; 400 for an id
-/// that is not one; 415 for another content type. Every refusal is counted in obs_collector_dump_uploads_total.
+/// (application/octet-stream), streamed into PostgreSQL. 201 once committed; 409 when that id is already stored
+/// (a dump is written once); 413 over MaxDumpBytes; 400 for an id that is not one; 415 for another content type.
+/// Every refusal is counted in obs_collector_dump_uploads_total.
 /// </summary>
 internal sealed partial class DumpReceiver(DumpStore store, CollectorMetrics metrics, IOptions<CollectorOptions> options, TimeProvider time, ILogger<DumpReceiver> logger)
 {
@@ -54,7 +55,14 @@ internal sealed partial class DumpReceiver(DumpStore store, CollectorMetrics met
                 throw new DumpTooLargeException(_maxBytes);
             }
 
-            var bytes = await store.WriteAsync(dumpId, request.Body, _maxBytes, time.GetUtcNow().UtcDateTime, http.RequestAborted);
+            if (await store.WriteAsync(dumpId, request.Body, _maxBytes, time.GetUtcNow().UtcDateTime, http.RequestAborted) is not { } bytes)
+            {
+                // Its first upload was committed (a retry whose 201 was lost), or someone sends an id they read.
+                await DrainUnlessWaitingAsync(http);
+                await RefuseAsync(http, StatusCodes.Status409Conflict, "exists", $"dump {dumpId} is already stored; a dump is written once and never replaced");
+                return;
+            }
+
             metrics.DumpUploads.WithLabels("stored").Inc();
             metrics.DumpBytes.Inc(bytes);
             LogStored(dumpId, bytes);
@@ -63,12 +71,7 @@ internal sealed partial class DumpReceiver(DumpStore store, CollectorMetrics met
         }
         catch (DumpTooLargeException e)
         {
-            // A client waiting for 100 Continue has sent nothing yet; reading would ask it for the whole body.
-            if (!request.Headers.Expect.ToString().Contains("100-continue", StringComparison.OrdinalIgnoreCase))
-            {
-                await RequestBody.DrainAsync(request.Body, http.RequestAborted);
-            }
-
+            await DrainUnlessWaitingAsync(http);
             await RefuseAsync(http, StatusCodes.Status413PayloadTooLarge, "too_large", e.Message);
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
@@ -87,6 +90,21 @@ internal sealed partial class DumpReceiver(DumpStore store, CollectorMetrics met
             http.Response.Headers.RetryAfter = ((int)Math.Ceiling(options.Value.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
             await RefuseAsync(http, StatusCodes.Status503ServiceUnavailable, "error", $"the dump could not be stored, retry later: {e.Message}");
         }
+    }
+
+    /// <summary>
+    /// Reads what the client sends before a refusal is answered, unless it waits for 100 Continue: it has sent
+    /// nothing yet, and reading would ask it for the whole body; the connection then closes after the answer.
+    /// </summary>
+    private static Task DrainUnlessWaitingAsync(HttpContext http)
+    {
+        if (!http.Request.Headers.Expect.ToString().Contains("100-continue", StringComparison.OrdinalIgnoreCase))
+        {
+            return RequestBody.DrainAsync(http);
+        }
+
+        RequestBody.CloseAfterResponse(http);
+        return Task.CompletedTask;
     }
 
     /// <summary>The ids a sidecar may give: short, and safe anywhere (a file name, a URL, a log line).</summary>

@@ -68,6 +68,7 @@ internal sealed class OtlpHttpReceiver(IngestService ingest, CollectorMetrics me
 
         if (request.ContentLength > _options.MaxRequestBodyBytes)
         {
+            RequestBody.CloseAfterResponse(http);
             await FailAsync(http, StatusCodes.Status413PayloadTooLarge, isJson, $"the request body is larger than {_options.MaxRequestBodyBytes} bytes", "too_large");
             return;
         }
@@ -83,7 +84,7 @@ internal sealed class OtlpHttpReceiver(IngestService ingest, CollectorMetrics me
         }
         catch (BodyTooLargeException e)
         {
-            await RequestBody.DrainAsync(request.Body, http.RequestAborted);
+            await RequestBody.DrainAsync(http);
             await FailAsync(http, StatusCodes.Status413PayloadTooLarge, isJson, e.Message, "too_large");
             return;
         }

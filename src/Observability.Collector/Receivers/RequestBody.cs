@@ -114,30 +114,38 @@ internal sealed class RequestBody : IDisposable
     }
 
     /// <summary>
-    /// Reads and drops what is left of a body refused as too large (up to the cap AllowDrainPast set, for at most
-    /// two seconds), so that the client finishes sending and reads its 413: a connection closed with unread bytes is
-    /// reset, and the reset can reach the client before the answer does. Past that the connection closes as before.
+    /// Reads and drops what is left of a refused body (up to the cap AllowDrainPast set, for at most two seconds),
+    /// so that the client finishes sending and reads the refusal: a connection closed with unread bytes is
+    /// reset, and the reset can reach the client before the answer does. A body not read to its end leaves the
+    /// connection unusable, and the answer says so (<see cref="CloseAfterResponse"/>).
     /// </summary>
-    public static async Task DrainAsync(Stream body, CancellationToken ct)
+    public static async Task DrainAsync(HttpContext http)
     {
         var scratch = ArrayPool<byte>.Shared.Rent(16 * 1024);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
         timeout.CancelAfter(DrainBound);
         try
         {
-            while (await body.ReadAsync(scratch, timeout.Token) > 0)
+            while (await http.Request.Body.ReadAsync(scratch, timeout.Token) > 0)
             {
             }
         }
         catch (Exception e) when (e is Microsoft.AspNetCore.Http.BadHttpRequestException or OperationCanceledException or IOException)
         {
             // More than the server reads at all, or too slow: nothing more to do for this client.
+            CloseAfterResponse(http);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(scratch);
         }
     }
+
+    /// <summary>
+    /// Answers with Connection: close, for a refusal that leaves the body unread: the server closes the connection
+    /// after the answer, and a client not told so may send its next request on it and get no answer at all.
+    /// </summary>
+    public static void CloseAfterResponse(HttpContext http) => http.Response.Headers.Connection = "close";
 
     public void Dispose()
     {

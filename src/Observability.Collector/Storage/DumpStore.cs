@@ -16,30 +16,26 @@ internal sealed class DumpStore(NpgsqlDataSource dataSource, [FromKeyedServices(
     public const int ChunkBytes = 1024 * 1024;
 
     /// <summary>
-    /// Stores <paramref name="body"/> as dump <paramref name="dumpId"/>, replacing a dump of that id (a retried upload),
-    /// in one transaction committed before this returns. Nothing is kept when the body runs past <paramref name="maxBytes"/>.
+    /// Stores <paramref name="body"/> as dump <paramref name="dumpId"/> in one transaction committed before this returns.
+    /// A dump is written once: a stored one is never replaced (a write key must not be enough to swap the dump a
+    /// snapshot points at). Nothing is kept when the body runs past <paramref name="maxBytes"/>.
     /// </summary>
-    /// <returns>The bytes stored.</returns>
+    /// <returns>The bytes stored, or null when dump <paramref name="dumpId"/> is already stored (nothing read).</returns>
     /// <exception cref="DumpTooLargeException">The body is longer than <paramref name="maxBytes"/>.</exception>
-    public async Task<long> WriteAsync(string dumpId, Stream body, long maxBytes, DateTime received, CancellationToken ct)
+    public async Task<long?> WriteAsync(string dumpId, Stream body, long maxBytes, DateTime received, CancellationToken ct)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        // The row first: a second upload of the same id waits on it here until this one commits or rolls back.
-        await using (var upsert = new NpgsqlCommand(
-            "INSERT INTO dumps (dump_id, received, bytes) VALUES ($1, $2, 0) ON CONFLICT (dump_id) DO UPDATE SET received = excluded.received, bytes = 0",
-            conn,
-            tx))
+        // The row first: a second upload of the same id waits on it here until this one commits (then finds it
+        // stored) or rolls back (then writes it).
+        await using (var insert = new NpgsqlCommand("INSERT INTO dumps (dump_id, received, bytes) VALUES ($1, $2, 0) ON CONFLICT (dump_id) DO NOTHING", conn, tx))
         {
-            upsert.Parameters.Add(new NpgsqlParameter { Value = dumpId, NpgsqlDbType = NpgsqlDbType.Text });
-            upsert.Parameters.Add(new NpgsqlParameter { Value = received, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-            await upsert.ExecuteNonQueryAsync(ct);
-        }
-
-        await using (var replace = new NpgsqlCommand("DELETE FROM dump_chunks WHERE dump_id = $1", conn, tx))
-        {
-            replace.Parameters.Add(new NpgsqlParameter { Value = dumpId, NpgsqlDbType = NpgsqlDbType.Text });
-            await replace.ExecuteNonQueryAsync(ct);
+            insert.Parameters.Add(new NpgsqlParameter { Value = dumpId, NpgsqlDbType = NpgsqlDbType.Text });
+            insert.Parameters.Add(new NpgsqlParameter { Value = received, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+            if (await insert.ExecuteNonQueryAsync(ct) == 0)
+            {
+                return null;
+            }
         }
 
         long total = 0;

@@ -87,7 +87,7 @@ internal sealed partial class DumpUploader : IAsyncDisposable
         }
     }
 
-    /// <returns>The outcome counted: uploaded, too_large, refused, gave_up or missing.</returns>
+    /// <returns>The outcome counted: uploaded, already_stored, too_large, refused, gave_up or missing.</returns>
     internal async Task<string> UploadAsync(string id, string path)
     {
         var uri = new Uri(_endpoint, $"v1/dumps/{id}");
@@ -110,7 +110,9 @@ internal sealed partial class DumpUploader : IAsyncDisposable
                 request.Headers.ExpectContinue = true;
                 using var response = await _http.SendAsync(request, timeout.Token);
                 var code = (int)response.StatusCode;
-                if (response.IsSuccessStatusCode)
+                // 409: the collector already holds this id, which only this sidecar gave: an earlier attempt was
+                // committed and its answer lost. Dumps are written once, so that one is this file.
+                if (response.IsSuccessStatusCode || code == 409)
                 {
                     var elapsed = _time.GetElapsedTime(started);
                     LogUploaded(id, file.Length, elapsed.TotalMilliseconds, path);
@@ -120,7 +122,7 @@ internal sealed partial class DumpUploader : IAsyncDisposable
                         Files.TryDelete(path);
                     }
 
-                    return "uploaded";
+                    return code == 409 ? "already_stored" : "uploaded";
                 }
 
                 var answer = await ReadErrorAsync(response, timeout.Token);
