@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
-using OpenTelemetry.Proto.Collector.Logs.V1;
 using Observability.Testing;
+using OpenTelemetry.Proto.Collector.Logs.V1;
 
 namespace Observability.Bench;
 
