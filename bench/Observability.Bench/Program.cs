@@ -11,6 +11,11 @@ if (args.FirstOrDefault() == "query")
     return args.Contains("--help") ? Print(QueryBench.Usage) : await QueryBench.RunAsync(args[1..]);
 }
 
+if (args.FirstOrDefault() == "analysis")
+{
+    return args.Contains("--help") ? Print(AnalysisBench.Usage) : await AnalysisBench.RunAsync(args[1..]);
+}
+
 if (args.FirstOrDefault() == "storage")
 {
     return args.Contains("--help") ? Print(StorageBench.Usage) : await StorageBench.RunAsync(args[1..]);

@@ -26,4 +26,16 @@ internal static class SpanTable
         await reader.ReadAsync();
         return new StoredSpans(reader.GetInt64(0), reader.GetInt64(1));
     }
+
+    /// <summary>
+    /// What autovacuum does on a live store, done now so that a run does not depend on when it wakes: statistics for
+    /// the planner, and the GIN pending lists merged into the indexes.
+    /// </summary>
+    public static async Task VacuumAnalyzeAsync(string connectionString, string table)
+    {
+        await using var conn = new NpgsqlConnection(connectionString);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand($"VACUUM ANALYZE {table}", conn) { CommandTimeout = 0 };
+        await cmd.ExecuteNonQueryAsync();
+    }
 }
