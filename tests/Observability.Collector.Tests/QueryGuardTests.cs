@@ -140,6 +140,59 @@ public sealed class QueryGuardTests(PostgresDatabase database) : IClassFixture<P
     }
 
     [Fact]
+    public async Task The_functions_page_reads_each_versions_invocations_from_its_covering_index_alone()
+    {
+        // 20 function versions, 100,000 spans over a day: one in five a SERVER span (the invocations), the rest
+        // the CLIENT and INTERNAL spans of the same functions, which the page must not read.
+        var fresh = await (await PostgresServer.Shared).CreateDatabaseAsync("function-page");
+        await using var collector = await CollectorRunner.StartAsync(fresh);
+        await using (var conn = new NpgsqlConnection(fresh))
+        {
+            await conn.OpenAsync();
+            foreach (var sql in new[]
+            {
+                """
+                INSERT INTO spans (trace_id, span_id, name, kind, start_time, duration_ns, status_code, flags, service_name, warmup,
+                                   function_name, function_version, faas_coldstart, attributes, resource, events, links)
+                SELECT decode(lpad(to_hex(i), 32, '0'), 'hex'), decode(lpad(to_hex(i), 16, '0'), 'hex'), 'GET /work',
+                       CASE WHEN i % 5 = 0 THEN 2 ELSE 1 + (i % 2) * 2 END, now() - (i % 86000) * interval '1 second',
+                       1000000 + (i % 997) * 1000, CASE WHEN i % 50 = 0 THEN 2 ELSE 0 END, 0, 'fn-svc', i % 100 = 0,
+                       'fn-' || (i % 10), 'v' || (i / 10 % 2), i % 25 = 0, '{}', '{}', '[]', '[]'
+                FROM generate_series(1, 100000) AS i
+                """,
+                """
+                INSERT INTO functions (function_name, function_version, first_seen, last_seen, invocations, errors, cold_starts, warmups)
+                SELECT 'fn-' || f, 'v' || v, now() - interval '1 day', now(), 1, 0, 0, 0 FROM generate_series(0, 9) f, generate_series(0, 1) v
+                """,
+                "VACUUM ANALYZE spans",
+            })
+            {
+                await using var seed = new NpgsqlCommand(sql, conn) { CommandTimeout = 0 };
+                await seed.ExecuteNonQueryAsync();
+            }
+
+            await using var explain = new NpgsqlCommand("EXPLAIN (FORMAT JSON) " + FunctionOverviewStore.Sql, conn);
+            foreach (var value in new object?[] { DateTime.UtcNow.AddDays(-1), DateTime.UtcNow, null, null, 20 })
+            {
+                explain.Parameters.Add(value is null ? new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text } : new NpgsqlParameter { Value = value });
+            }
+
+            var plan = (string)(await explain.ExecuteScalarAsync())!;
+            // Both per-version reads (the sums and the p95) are index-only scans of spans_invocations' partitions.
+            Assert.True(System.Text.RegularExpressions.Regex.Count(plan, "\"Index Only Scan\"") >= 2, plan);
+            Assert.DoesNotContain("function_name_start_time_idx", plan, StringComparison.Ordinal);
+        }
+
+        var page = await collector.Query.GetFromJsonAsync<JsonElement>("/api/v1/functions?start=" + Uri.EscapeDataString(DateTime.UtcNow.AddDays(-1).AddMinutes(-5).ToString("O")));
+        var first = page.GetProperty("items").EnumerateArray().First();
+        Assert.Equal("fn-0", first.GetProperty("name").GetString());
+        Assert.Equal("v0", first.GetProperty("version").GetString());
+        // fn-0 v0 is every 20th span, a warm-up ping every 100th: its invocations, computed here from the same rule.
+        var invocations = Enumerable.Range(1, 100000).Count(i => i % 5 == 0 && i % 10 == 0 && i / 10 % 2 == 0 && i % 100 != 0);
+        Assert.Equal(invocations, first.GetProperty("range").GetProperty("invocations").GetDouble());
+    }
+
+    [Fact]
     public async Task The_attribute_index_is_there_only_while_the_setting_asks_for_it()
     {
         var server = await PostgresServer.Shared;

@@ -38,7 +38,7 @@ public sealed record ApiFunctionOverview(
 /// </summary>
 public sealed class FunctionOverviewStore([FromKeyedServices(QueryDatabase.Key)] NpgsqlDataSource dataSource)
 {
-    private const string Sql = """
+    internal const string Sql = """
         WITH page AS (
             SELECT * FROM functions
             WHERE $3::text IS NULL OR (function_name, function_version) > ($3::text, $4::text)

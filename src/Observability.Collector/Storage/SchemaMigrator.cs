@@ -48,7 +48,8 @@ internal sealed partial class SchemaMigrator(NpgsqlDataSource dataSource, IOptio
                 }
 
                 await using var tx = await conn.BeginTransactionAsync(ct);
-                await using (var step = new NpgsqlCommand(sql, conn, tx))
+                // A step that builds an index on a large store takes as long as it takes.
+                await using (var step = new NpgsqlCommand(sql, conn, tx) { CommandTimeout = 0 })
                 {
                     await step.ExecuteNonQueryAsync(ct);
                 }
