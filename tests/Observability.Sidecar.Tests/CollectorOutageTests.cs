@@ -63,7 +63,8 @@ public sealed class CollectorOutageTests(PostgresDatabase database) : IClassFixt
             // The snapshot is spooled after its dump was written and queued: by then the first upload attempt met no collector.
             // (Only this run's: an earlier run may have left one in a spool of the same name.)
             await Poll.UntilAsync(() => Task.FromResult(Spooled("outage-dump-fn", "*.pb", failed)), n => n > 0, TimeSpan.FromSeconds(60), "the snapshot spooled");
-            Assert.Single(Directory.GetFiles(dumps));
+            Assert.Single(Directory.GetFiles(dumps, "*.dmp"));
+            Assert.Single(Directory.GetFiles(dumps, "*.dmp.upload")); // pending: a restart now would take it up
             collector = await CollectorRunner.StartAsync(database.ConnectionString, Ports);
 
             var metrics = await Poll.UntilAsync(

@@ -61,7 +61,7 @@ public sealed partial class SnapshotService : IAsyncDisposable
             _exporter = new SnapshotExporter(endpoint, _options.EffectiveOtlpHeaders, _options.SnapshotSpoolDirectory, _options.SnapshotSpoolMaxFiles, metrics, time, logger, _options.EffectiveOtlpCertificate);
             if (_options.DumpOnFailure is not null && _options.UploadDumps)
             {
-                _dumps = new DumpUploader(endpoint, _options.EffectiveOtlpHeaders, _options.EffectiveOtlpCertificate, _options.DumpUploadTimeout, !_options.KeepUploadedDumps, metrics, time, logger);
+                _dumps = new DumpUploader(endpoint, _options.EffectiveDumpDirectory, _options.EffectiveOtlpHeaders, _options.EffectiveOtlpCertificate, _options.DumpUploadTimeout, !_options.KeepUploadedDumps, metrics, time, logger);
             }
         }
 

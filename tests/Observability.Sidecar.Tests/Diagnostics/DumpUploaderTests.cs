@@ -44,13 +44,38 @@ public sealed class DumpUploaderTests(PostgresDatabase database, ITestOutputHelp
         Assert.Equal(SHA256.HashData(bytes), SHA256.HashData(stored));
     }
 
-    private DumpUploader Uploader() => new(
-        _collector.OtlpHttpEndpoint,
+    [Fact]
+    public async Task A_dump_whose_upload_a_stop_cut_off_is_sent_by_the_next_run_under_the_id_its_snapshot_names()
+    {
+        var (id, path, bytes) = await DumpFileAsync();
+        // The first run has no collector to reach, and stops while it waits to retry.
+        var nobody = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        nobody.Start();
+        var closedPort = ((System.Net.IPEndPoint)nobody.LocalEndpoint).Port;
+        nobody.Stop();
+        await using (var first = Uploader(new Uri($"http://127.0.0.1:{closedPort}/")))
+        {
+            Assert.True(first.Enqueue(id, path));
+        }
+
+        Assert.True(File.Exists(path));
+        var metrics = new SidecarMetrics(Metrics.NewCustomRegistry());
+        await using var next = Uploader(metrics: metrics);
+        await Poll.UntilAsync(() => Task.FromResult(File.Exists(path)), exists => !exists, TimeSpan.FromSeconds(60), "the next run to upload the dump and delete it");
+        var stored = await Sql.ScalarAsync<byte[]>(database.ConnectionString, "SELECT string_agg(data, ''::bytea ORDER BY seq) FROM dump_chunks WHERE dump_id = $1", id);
+        Assert.Equal(SHA256.HashData(bytes), SHA256.HashData(stored));
+        Assert.Empty(Directory.GetFiles(_dumps, "*.upload"));
+        Assert.Equal(1, metrics.DumpUploads.WithLabels("uploaded").Value);
+    }
+
+    private DumpUploader Uploader(Uri? endpoint = null, SidecarMetrics? metrics = null) => new(
+        endpoint ?? _collector.OtlpHttpEndpoint,
+        _dumps,
         [new("Authorization", "Bearer " + CollectorRunner.WriteKey)],
         certificateFile: null,
         TimeSpan.FromSeconds(30),
         deleteUploaded: true,
-        new SidecarMetrics(Metrics.NewCustomRegistry()),
+        metrics ?? new SidecarMetrics(Metrics.NewCustomRegistry()),
         TimeProvider.System,
         new TestOutputLogger(output));
 

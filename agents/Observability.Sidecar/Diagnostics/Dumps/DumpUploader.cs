@@ -11,6 +11,9 @@ namespace Observability.Sidecar.Diagnostics.Dumps;
 /// from disk; each attempt is bounded by a timeout, retryable answers (429, 502, 503, 504, no connection) back off and
 /// retry a few times. Every outcome is counted in obs_sidecar_dump_uploads_total. A dump stays on disk unless the
 /// collector committed it and <c>deleteUploaded</c> says so.
+/// A queued dump has a marker beside it (<c>DUMP.upload</c>, holding its id) until its upload ends for good; at
+/// start the uploader sends the dumps whose markers it finds in its directory, so a stop (a restart, a retry
+/// given up while the collector was away) does not leave a dump the snapshot names but the collector never gets.
 /// </summary>
 internal sealed partial class DumpUploader : IAsyncDisposable
 {
@@ -18,8 +21,10 @@ internal sealed partial class DumpUploader : IAsyncDisposable
     internal const int Attempts = 4;
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan MaxRetryAfter = TimeSpan.FromMinutes(1);
+    private const string MarkerSuffix = ".upload";
 
     private readonly Uri _endpoint;
+    private readonly string _directory;
     private readonly TimeSpan _attemptTimeout;
     private readonly bool _deleteUploaded;
     private readonly HttpClient _http;
@@ -33,10 +38,14 @@ internal sealed partial class DumpUploader : IAsyncDisposable
     private readonly Task _worker;
     private int _disposed;
 
-    /// <summary>Starts the worker. <paramref name="endpoint"/> is the OTLP/HTTP base URL; TLS trust as for the other exports.</summary>
-    public DumpUploader(Uri endpoint, IReadOnlyList<KeyValuePair<string, string>> headers, string? certificateFile, TimeSpan attemptTimeout, bool deleteUploaded, SidecarMetrics metrics, TimeProvider time, ILogger logger)
+    /// <summary>
+    /// Starts the worker, which first sends the dumps left pending in <paramref name="directory"/>. <paramref name="endpoint"/>
+    /// is the OTLP/HTTP base URL; TLS trust as for the other exports.
+    /// </summary>
+    public DumpUploader(Uri endpoint, string directory, IReadOnlyList<KeyValuePair<string, string>> headers, string? certificateFile, TimeSpan attemptTimeout, bool deleteUploaded, SidecarMetrics metrics, TimeProvider time, ILogger logger)
     {
         _endpoint = endpoint;
+        _directory = directory;
         _attemptTimeout = attemptTimeout;
         _deleteUploaded = deleteUploaded;
         _metrics = metrics;
@@ -52,7 +61,9 @@ internal sealed partial class DumpUploader : IAsyncDisposable
             _http.DefaultRequestHeaders.TryAddWithoutValidation(name, value);
         }
 
-        _worker = Task.Run(WorkAsync);
+        // Taken before anything can be queued, so that a dump queued now is not also found pending.
+        var pending = Pending();
+        _worker = Task.Run(() => WorkAsync(pending));
     }
 
     /// <summary>A new id for a dump: the snapshot names it, and the upload goes under it.</summary>
@@ -61,30 +72,83 @@ internal sealed partial class DumpUploader : IAsyncDisposable
     /// <summary>Queues the dump at <paramref name="path"/> for upload as <paramref name="id"/>; never waits. False (counted) when the queue is full.</summary>
     public bool Enqueue(string id, string path)
     {
+        try
+        {
+            File.WriteAllText(path + MarkerSuffix, id);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Without its marker the dump is still sent now, just not after a restart.
+        }
+
         if (_queue.Writer.TryWrite((id, path)))
         {
             return true;
         }
 
+        Files.TryDelete(path + MarkerSuffix); // its snapshot has no id: nothing would ask for it later
         _metrics.DumpUploads.WithLabels("queue_full").Inc();
         LogQueueFull(id, path);
         return false;
     }
 
-    private async Task WorkAsync()
+    private async Task WorkAsync(List<(string Id, string Path)> pending)
     {
         try
         {
+            foreach (var (id, path) in pending)
+            {
+                LogResuming(id, path);
+                await SendAsync(id, path);
+            }
+
             await foreach (var (id, path) in _queue.Reader.ReadAllAsync(_stop.Token))
             {
-                var outcome = await UploadAsync(id, path);
-                _metrics.DumpUploads.WithLabels(outcome).Inc();
+                await SendAsync(id, path);
             }
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {
             // Stopping: what is left stays on disk, and its snapshot says where.
         }
+    }
+
+    private async Task SendAsync(string id, string path)
+    {
+        var outcome = await UploadAsync(id, path);
+        _metrics.DumpUploads.WithLabels(outcome).Inc();
+        if (outcome != "gave_up")
+        {
+            Files.TryDelete(path + MarkerSuffix); // the upload ended for good: nothing to take up again
+        }
+    }
+
+    /// <summary>The dumps of this directory whose upload was queued and never ended (their markers), oldest first.</summary>
+    private List<(string Id, string Path)> Pending()
+    {
+        var pending = new List<(string, string)>();
+        try
+        {
+            foreach (var marker in new DirectoryInfo(_directory).EnumerateFiles("*" + MarkerSuffix).OrderBy(f => f.LastWriteTimeUtc))
+            {
+                var dump = marker.FullName[..^MarkerSuffix.Length];
+                var id = File.ReadAllText(marker.FullName).Trim();
+                if (File.Exists(dump) && id.Length is > 0 and <= 64 && id.All(char.IsAsciiLetterOrDigit))
+                {
+                    pending.Add((id, dump));
+                }
+                else
+                {
+                    Files.TryDelete(marker.FullName); // its dump is gone (deleted by hand) or the marker is not ours
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // No directory yet (no dump written) or not readable: nothing to take up.
+        }
+
+        return pending;
     }
 
     /// <returns>The outcome counted: uploaded, already_stored, too_large, refused, gave_up or missing.</returns>
@@ -196,6 +260,9 @@ internal sealed partial class DumpUploader : IAsyncDisposable
 
     [LoggerMessage(EventId = 3118, Level = LogLevel.Debug, Message = "Dump {DumpId} upload attempt {Attempt} failed ({Reason}); retrying in {WaitSeconds:F0} s")]
     private partial void LogRetrying(string dumpId, int attempt, string reason, double waitSeconds);
+
+    [LoggerMessage(EventId = 3121, Level = LogLevel.Information, Message = "Taking up the upload of dump {DumpId} that an earlier run queued ({Path})")]
+    private partial void LogResuming(string dumpId, string path);
 
     [LoggerMessage(EventId = 3119, Level = LogLevel.Warning, Message = "Dump {DumpId} not uploaded: the upload queue is full; it stays at {Path}")]
     private partial void LogQueueFull(string dumpId, string path);
