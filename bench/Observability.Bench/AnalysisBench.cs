@@ -85,13 +85,7 @@ internal static class AnalysisBench
             new("snapshot detail: `/api/v1/snapshots/{id}`", s => $"/api/v1/snapshots/{s.SnapshotId}"),
         ];
 
-        var results = new List<QueryTimes>();
-        foreach (var route in routes)
-        {
-            var r = await QueryTiming.TimeInterleavedAsync(collector.Query, route, baseline, samples, queries);
-            results.Add(r);
-            log.WriteLine($"{route.Name}: p50 {r.P50:N2} ms, p99 {r.P99:N2} ms");
-        }
+        var results = await QueryTiming.TimeEachAsync(collector.Query, routes, baseline, samples, queries, log);
 
         var output = Console.Out;
         output.WriteLine($"Collector analysis: {stored}. {queries} timed queries per route (after {WarmUp} untimed), each interleaved with the baseline, " +
@@ -105,9 +99,9 @@ internal static class AnalysisBench
         if (hold is not null)
         {
             log.WriteLine($"{database} is kept while {hold} exists");
-            while (File.Exists(hold))
+            using var everySecond = new PeriodicTimer(TimeSpan.FromSeconds(1));
+            while (File.Exists(hold) && await everySecond.WaitForNextTickAsync())
             {
-                await Task.Delay(1000);
             }
         }
 
@@ -121,7 +115,12 @@ internal static class AnalysisBench
     private static async Task<IReadOnlyList<Sample>> SamplesAsync(HttpClient api, string database, string start, int count)
     {
         var traces = await ColumnAsync(database, "SELECT encode(trace_id, 'hex') FROM spans WHERE parent_span_id IS NULL AND kind = 2 ORDER BY random() LIMIT $1", count);
-        var versions = await ColumnAsync(database, "SELECT function_name || ' ' || function_version FROM functions ORDER BY random() LIMIT $1", count);
+        // Functions with two versions stored at least: the comparison needs one before the newest (a small --spans may
+        // leave a function with one).
+        var versions = await ColumnAsync(
+            database,
+            "SELECT function_name || ' ' || function_version FROM functions WHERE function_name IN (SELECT function_name FROM functions GROUP BY 1 HAVING count(*) > 1) ORDER BY random() LIMIT $1",
+            count);
         var snapshots = await ColumnAsync(database, "SELECT encode(log_id, 'hex') FROM logs WHERE event_name = 'obs.failure_snapshot' ORDER BY random() LIMIT $1", count);
         using var groups = JsonDocument.Parse(await api.GetStringAsync(new Uri($"/api/v1/failures?start={start}&limit=1000", UriKind.Relative)));
         var fingerprints = groups.RootElement.GetProperty("items").EnumerateArray().Select(g => g.GetProperty("fingerprint").GetString()!).ToList();

@@ -63,13 +63,7 @@ internal static class QueryBench
             new($"attribute, ~{spans / 500:N0} matches: /api/v1/traces?attr.app.tenant_id=… (limit 20)", s => $"/api/v1/traces?attr.app.tenant_id={s.TenantId}"),
         ];
 
-        var results = new List<QueryTimes>();
-        foreach (var kind in kinds)
-        {
-            var r = await QueryTiming.TimeInterleavedAsync(collector.Query, kind, baseline, samples, queries);
-            results.Add(r);
-            log.WriteLine($"{kind.Name}: p50 {r.P50:N2} ms, p99 {r.P99:N2} ms");
-        }
+        var results = await QueryTiming.TimeEachAsync(collector.Query, kinds, baseline, samples, queries, log);
 
         var output = Console.Out;
         output.WriteLine($"Collector query: {spans:N0} spans stored, {queries} timed queries per kind (after 50 untimed), each interleaved with the baseline, " +

@@ -16,6 +16,20 @@ internal sealed record QueryTimes(string Name, double P50, double P99, double Ba
 /// </summary>
 internal static class QueryTiming
 {
+    /// <summary>Times each of <paramref name="kinds"/> in turn (<see cref="TimeInterleavedAsync"/>), logging each result as it comes.</summary>
+    public static async Task<List<QueryTimes>> TimeEachAsync<T>(HttpClient client, IEnumerable<TimedQuery<T>> kinds, TimedQuery<T> baseline, IReadOnlyList<T> samples, int queries, TextWriter log)
+    {
+        var results = new List<QueryTimes>();
+        foreach (var kind in kinds)
+        {
+            var r = await TimeInterleavedAsync(client, kind, baseline, samples, queries);
+            results.Add(r);
+            log.WriteLine($"{kind.Name}: p50 {r.P50:N2} ms, p99 {r.P99:N2} ms");
+        }
+
+        return results;
+    }
+
     /// <summary>Runs every sample; the last <paramref name="queries"/> are timed, the ones before them warm up.</summary>
     public static async Task<QueryTimes> TimeInterleavedAsync<T>(HttpClient client, TimedQuery<T> kind, TimedQuery<T> baseline, IReadOnlyList<T> samples, int queries)
     {

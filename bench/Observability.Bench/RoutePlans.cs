@@ -54,7 +54,11 @@ internal static partial class RoutePlans
                 answer = $"FAILED ({e.Message})";
             }
 
-            var plans = await ReadPlansAsync(logFile, offset);
+            // Each statement's plan is written before its session answers the collector, so before the route answers;
+            // the poll only bounds the wait should the file lag.
+            var plans = answer.StartsWith("FAILED", StringComparison.Ordinal)
+                ? await ReadPlansAsync(logFile, offset)
+                : await Poll.UntilAsync(() => ReadPlansAsync(logFile, offset), p => p.Count > 0, TimeSpan.FromSeconds(10), "the route's plans in the server log");
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{routes[i].Name}: {answer}, {plans.Count} statements, {plans.Sum(p => p.Ms):0.0} ms in PostgreSQL; slowest:"));
             foreach (var p in plans.OrderByDescending(p => p.Ms).Take(StatementsShown))
             {
@@ -86,8 +90,6 @@ internal static partial class RoutePlans
 
     private static async Task<List<StatementPlan>> ReadPlansAsync(string logFile, long offset)
     {
-        // The server writes the plan after the statement ends, before the answer is sent; a moment for the file.
-        await Task.Delay(200);
         await using var stream = new FileStream(logFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
         stream.Seek(offset, SeekOrigin.Begin);
         using var reader = new StreamReader(stream, Encoding.UTF8);

@@ -110,7 +110,7 @@ internal sealed class LocalSuite : IAsyncDisposable
             o.HttpPort = settings.HttpPort;
         });
         await StartupSteps.Step("Starting the collector (schema, partitions, ports)", () => Collector.StartAsync(ct));
-        Endpoints = BuildEndpoints();
+        Endpoints = BuildEndpoints(); // what runs before the scheduler (the demo's functions) needs the collector's; again below with the scheduler's
         if (settings.BeforeScheduler is { } beforeScheduler)
         {
             await beforeScheduler(this, ct);

@@ -88,7 +88,9 @@ function groupView(items: SnapshotSummary[], d: FailureGroupDetail, more: HTMLEl
       [h("dt", null, "What failed"), h("dd", null, h("strong", { class: "bad" }, what(s)))],
       [h("dt", null, "Function"), h("dd", null, link(href("coldstarts", { function: s.function }), s.function))],
       [h("dt", null, "Count"), h("dd", { "data-fact": "count" }, fmt.count(g.count))],
-      [h("dt", null, "Versions"), h("dd", null, g.versions.join(", "))],
+      // Version names are often bare numbers: set them as code, so "2" beside the count reads as a version.
+      [h("dt", null, g.versions.length === 1 ? "Version" : "Versions"),
+        h("dd", null, ...g.versions.flatMap((v, i) => [i > 0 ? ", " : null, h("code", null, v || "–")]))],
       [h("dt", null, "First seen"), h("dd", null, fmt.time(g.firstSeen))],
       [h("dt", null, "Last seen"), h("dd", null, fmt.time(g.lastSeen))],
       [h("dt", null, "Fingerprint"), h("dd", null, h("code", null, g.fingerprint))]),
